@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/seed-e9b80cf6/heartbeat/core/config"
+	"github.com/seed-e9b80cf6/heartbeat/core/daemon"
+	"github.com/seed-e9b80cf6/heartbeat/core/pluginhost"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+)
+
+// duplicateSignalWindow: signals closer together than this count as one.
+const duplicateSignalWindow = 300 * time.Millisecond
+
+func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
+	fs, c := newFlagSet("run", stderr)
+	if _, err := parseFlags(fs, args); err != nil {
+		return exitInvalid
+	}
+	logger, err := c.logger(stderr)
+	if err != nil {
+		printError(stderr, err)
+		return exitInvalid
+	}
+	cfg, err := c.loadConfig()
+	if err != nil {
+		printError(stderr, err)
+		return exitInvalid
+	}
+	// The first SIGINT/SIGTERM stops gracefully; a second one exits at once.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	d, err := daemon.Start(runCtx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg)})
+	if err != nil {
+		printError(stderr, err)
+		return exitInvalid
+	}
+	go func() {
+		sig := <-sigs
+		first := time.Now()
+		logger.Info("stopping: finishing beats in flight; a second signal exits at once", "signal", sig.String())
+		stop()
+		for sig = range sigs {
+			// One signal sent to the whole process group (timeout, some
+			// supervisors) can arrive twice; a person's second Ctrl-C cannot
+			// come this fast.
+			if time.Since(first) > duplicateSignalWindow {
+				break
+			}
+		}
+		logger.Warn("second signal: exiting at once", "signal", sig.String())
+		d.Stop()
+		os.Exit(exitFailed)
+	}()
+	logger.Info("heartbeat started", "version", sdk.Version(), "config", cfg.File, "heartbeats", len(cfg.Heartbeats), "targets", len(cfg.Targets))
+	d.Run(runCtx)
+	logger.Info("heartbeat stopped")
+	return exitOK
+}
+
+func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, c := newFlagSet("validate", stderr)
+	if _, err := parseFlags(fs, args); err != nil {
+		return exitInvalid
+	}
+	logger, err := c.logger(stderr)
+	if err != nil {
+		printError(stderr, err)
+		return exitInvalid
+	}
+	cfg, err := c.loadConfig()
+	if err != nil {
+		printError(stderr, err)
+		return exitInvalid
+	}
+	d, err := daemon.Start(ctx, cfg, daemon.Options{Logger: logger.Named("validate"), PluginDir: c.resolvePluginDir(cfg)})
+	if err != nil {
+		printError(stderr, err)
+		return exitInvalid
+	}
+	defer d.Stop()
+	for _, hb := range cfg.Heartbeats {
+		for _, w := range hb.Schedule.Warnings() {
+			fmt.Fprintf(stderr, "warning: %s: heartbeat %q: %s\n", hb.Pos, hb.Name, w)
+		}
+	}
+	for _, name := range cfg.TargetNames {
+		fmt.Fprintf(stdout, "target %s: plugin %s: %s\n", name, cfg.Targets[name].Plugin, d.Description(name))
+	}
+	now := time.Now()
+	for _, hb := range cfg.Heartbeats {
+		next := "never"
+		if t, ok := hb.Schedule.NextFire(now); ok {
+			next = formatTime(t)
+		}
+		fmt.Fprintf(stdout, "heartbeat %s: %s -> %s (next: %s)\n", hb.Name, hb.Expression, strings.Join(hb.Targets, ", "), next)
+	}
+	if cfg.ButlerSOS && len(cfg.Heartbeats) == 0 {
+		fmt.Fprintln(stdout, "Butler-SOS.heartbeat.enable is false: no heartbeat is sent")
+	}
+	fmt.Fprintf(stdout, "%s is valid\n", cfg.File)
+	return exitOK
+}
+
+func cmdSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, c := newFlagSet("send", stderr)
+	name := fs.String("heartbeat", "", "send only this heartbeat")
+	if _, err := parseFlags(fs, args); err != nil {
+		return exitInvalid
+	}
+	c.logLevel = strings.ToLower(c.logLevel)
+	if c.logLevel == "info" {
+		c.logLevel = "warn" // the outcome lines below say it all
+	}
+	logger, err := c.logger(stderr)
+	if err != nil {
+		printError(stderr, err)
+		return exitInvalid
+	}
+	cfg, err := c.loadConfig()
+	if err != nil {
+		printError(stderr, err)
+		return exitInvalid
+	}
+	d, err := daemon.Start(ctx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg)})
+	if err != nil {
+		printError(stderr, err)
+		return exitInvalid
+	}
+	defer d.Stop()
+	outcomes, err := d.Send(ctx, *name)
+	if err != nil {
+		printError(stderr, err)
+		return exitInvalid
+	}
+	if len(outcomes) == 0 {
+		fmt.Fprintln(stdout, "no heartbeat to send (none enabled)")
+		return exitOK
+	}
+	code := exitOK
+	for _, o := range outcomes {
+		switch {
+		case o.Skipped:
+			fmt.Fprintf(stdout, "skip %s -> %s: the target does not take %s signals\n", o.Heartbeat, o.Target, o.Signal)
+		case o.Err != nil:
+			code = exitFailed
+			fmt.Fprintf(stdout, "FAIL %s -> %s: %v (%s, %d attempt(s), %s)\n", o.Heartbeat, o.Target, o.Err, o.Kind(), o.Attempts, o.Duration.Round(time.Millisecond))
+		default:
+			fmt.Fprintf(stdout, "ok   %s -> %s: %s (%d attempt(s), %s)\n", o.Heartbeat, o.Target, o.Result.Detail, o.Attempts, o.Duration.Round(time.Millisecond))
+		}
+	}
+	return code
+}
+
+func cmdPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, c := newFlagSet("plugins", stderr)
+	withSHA := fs.Bool("sha256", false, "also print each binary's SHA-256")
+	if _, err := parseFlags(fs, args); err != nil {
+		return exitInvalid
+	}
+	var cfg *config.Config
+	if c.pluginDir == "" {
+		cfg, _ = c.loadConfig() // only for plugin_dir; validate reports config errors
+	}
+	dir := c.resolvePluginDir(cfg)
+	found, err := pluginhost.Discover(dir)
+	if err != nil {
+		printError(stderr, err)
+		return exitFailed
+	}
+	if len(found) == 0 {
+		fmt.Fprintf(stdout, "no plugins in %s\n", dir)
+		return exitOK
+	}
+	host := pluginhost.New(pluginhost.Options{})
+	defer host.Stop()
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	header := "NAME\tVERSION\tSIGNALS\tDESCRIPTION"
+	if *withSHA {
+		header += "\tSHA256"
+	}
+	fmt.Fprintln(tw, header)
+	code := exitOK
+	for _, f := range found {
+		p, err := host.Start(ctx, f)
+		if err != nil {
+			code = exitFailed
+			fmt.Fprintf(tw, "%s\t?\t?\terror: %v\n", f.Name, err)
+			continue
+		}
+		info := p.Info()
+		signals := make([]string, len(info.Signals))
+		for i, s := range info.Signals {
+			signals[i] = s.String()
+		}
+		line := fmt.Sprintf("%s\t%s\t%s\t%s", f.Name, info.Version, strings.Join(signals, ","), info.Description)
+		if *withSHA {
+			sum, err := fileSHA256(f.Path)
+			if err != nil {
+				sum = "error: " + err.Error()
+			}
+			line += "\t" + sum
+		}
+		fmt.Fprintln(tw, line)
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(stdout, "\nplugin directory: %s\n", dir)
+	return code
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func cmdVersion(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, c := newFlagSet("version", stderr)
+	withPlugins := fs.Bool("plugins", false, "also print the versions of the plugins")
+	if _, err := parseFlags(fs, args); err != nil {
+		return exitInvalid
+	}
+	fmt.Fprintf(stdout, "heartbeat %s (commit %s, %s, %s/%s)\n", sdk.Version(), sdk.Commit(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if !*withPlugins {
+		return exitOK
+	}
+	return cmdPlugins(ctx, append([]string{"--plugin-dir", c.resolvePluginDir(nil)}, args...), stdout, stderr)
+}

@@ -1,0 +1,81 @@
+// Package config reads heartbeat's YAML config file (or a Butler SOS config
+// file) into typed, validated settings. Every error names the file, line and
+// column and says what to write instead.
+package config
+
+import (
+	"time"
+
+	"github.com/seed-e9b80cf6/heartbeat/core/schedule"
+)
+
+// Defaults, documented in docs/configuration.md.
+const (
+	DefaultDeliveryTimeout = 15 * time.Second
+	DefaultRetries         = 2
+	DefaultRetryBackoff    = time.Second
+	// MaxFileSize bounds the config file: a config is a few kilobytes, and a
+	// huge or endless file must not exhaust memory.
+	MaxFileSize = 1 << 20
+)
+
+// Config is a loaded, valid config file.
+type Config struct {
+	// File is the path the config was read from.
+	File string
+	// PluginDir is the plugin directory from the file, resolved against the
+	// file's directory; empty when the file does not set it.
+	PluginDir string
+	// Targets by name; TargetNames keeps the order of the file.
+	Targets     map[string]*Target
+	TargetNames []string
+	Heartbeats  []*Heartbeat
+	// ButlerSOS is set when the file is a Butler SOS config.
+	ButlerSOS bool
+}
+
+// Target is one configured instance of a target plugin.
+type Target struct {
+	Name   string
+	Plugin string
+	// Settings is the target's config block after ${VAR} expansion, as JSON
+	// for the plugin.
+	Settings []byte
+	Delivery Delivery
+	Pos      Pos
+	// settingPos locates each setting (dotted path) for error messages.
+	settingPos  map[string]Pos
+	settingsPos Pos
+}
+
+// SettingPos returns where the setting field (a dotted path) is written,
+// or where the target's settings block starts when the field is not there.
+func (t *Target) SettingPos(field string) Pos {
+	if p, ok := t.settingPos[field]; ok {
+		return p
+	}
+	if t.settingsPos.Line != 0 {
+		return t.settingsPos
+	}
+	return t.Pos
+}
+
+// Delivery is how hard the core tries to deliver one beat to a target.
+type Delivery struct {
+	// Timeout is the deadline of one delivery attempt.
+	Timeout time.Duration
+	// Retries is how many times a retryable failure is retried.
+	Retries int
+	// Backoff is the wait before the first retry; it doubles each time.
+	Backoff time.Duration
+}
+
+// Heartbeat is one schedule of beats to one or more targets.
+type Heartbeat struct {
+	Name string
+	// Expression is the frequency or cron expression as written.
+	Expression string
+	Schedule   *schedule.Schedule
+	Targets    []string
+	Pos        Pos
+}

@@ -1,0 +1,613 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/seed-e9b80cf6/heartbeat/core/schedule"
+)
+
+// Options adjust Load; the zero value reads the process environment.
+type Options struct {
+	LookupEnv LookupEnv
+}
+
+// Load reads and validates the config file at path.
+func Load(path string, opts Options) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the config file: %w", err)
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.IsDir() {
+		return nil, fmt.Errorf("config file %s is a directory: give the path of a YAML file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the config file %s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("the file is larger than %d bytes", MaxFileSize), Fix: "a heartbeat config is a few kilobytes; check that this is the right file"}
+	}
+	return Parse(path, data, opts)
+}
+
+// Parse validates config data read from the file named path.
+func Parse(path string, data []byte, opts Options) (*Config, error) {
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
+	p := &parser{file: path, lookup: opts.LookupEnv}
+	root, err := p.parseYAML(data)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{File: path, Targets: map[string]*Target{}}
+	if root == nil {
+		p.errs.add(Pos{File: path, Line: 1, Column: 1}, "see examples/heartbeat.yaml for a complete config", "the config file is empty")
+		return nil, p.errs.err()
+	}
+	if root.Kind != yaml.MappingNode {
+		p.errs.add(p.pos(root), "the top level holds plugin_dir, targets and heartbeats", "the config file must be a mapping, not %s", kindName(root))
+		return nil, p.errs.err()
+	}
+	if butler := mappingValue(root, "Butler-SOS"); butler != nil {
+		cfg.ButlerSOS = true
+		p.butlerSOS(cfg, butler)
+	} else {
+		p.heartbeatFile(cfg, root)
+	}
+	if err := p.errs.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+type parser struct {
+	file   string
+	lookup LookupEnv
+	errs   errorList
+}
+
+func (p *parser) pos(n *yaml.Node) Pos { return Pos{File: p.file, Line: n.Line, Column: n.Column} }
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML parses data into a node tree; syntax errors get a position.
+func (p *parser) parseYAML(data []byte) (*yaml.Node, error) {
+	if bytes.IndexByte(data, 0) >= 0 {
+		return nil, &Error{Pos: Pos{File: p.file, Line: 1, Column: 1}, Msg: "the file holds binary data, not YAML", Fix: "give the path of the YAML config file"}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, p.syntaxError(data, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{Pos: p.pos(&extra), Msg: "the file holds more than one YAML document", Fix: "remove the second document (the part after ---)"}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, p.syntaxError(data, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	root := doc.Content[0]
+	if err := checkDepth(root, 0); err != nil {
+		return nil, &Error{Pos: p.pos(root), Msg: err.Error(), Fix: "a heartbeat config nests a few levels at most"}
+	}
+	return root, nil
+}
+
+// syntaxError turns yaml's "line N: msg" into file:line:column.
+func (p *parser) syntaxError(data []byte, err error) error {
+	msg := err.Error()
+	pos := Pos{File: p.file, Line: 1, Column: 1}
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		pos.Line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	if line := problemLine(data, err.Error()); line > 0 {
+		pos.Line = line
+	}
+	pos.Column = firstColumn(data, pos.Line)
+	fix := "check the indentation (spaces, not tabs) and that every key is followed by ': '"
+	if strings.Contains(msg, "found character that cannot start any token") {
+		fix = "YAML does not allow tabs for indentation; indent with spaces"
+	}
+	return &Error{Pos: pos, Msg: "invalid YAML: " + msg, Fix: fix}
+}
+
+// maxScanLines bounds problemLine's quadratic search.
+const maxScanLines = 2000
+
+// problemLine finds the first line at which the document fails the way the
+// whole document does. The YAML parser often reports the line where the
+// enclosing mapping starts rather than the line that breaks it.
+func problemLine(data []byte, fullErr string) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > maxScanLines {
+		return 0
+	}
+	_, wantMsg, _ := strings.Cut(strings.TrimPrefix(fullErr, "yaml: "), ": ")
+	if !strings.HasPrefix(fullErr, "yaml: line ") {
+		wantMsg = strings.TrimPrefix(fullErr, "yaml: ")
+	}
+	prefix := make([]byte, 0, len(data))
+	for i, l := range lines {
+		prefix = append(prefix, l...)
+		var n yaml.Node
+		err := yaml.Unmarshal(prefix, &n)
+		if err != nil && strings.HasSuffix(err.Error(), wantMsg) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func firstColumn(data []byte, line int) int {
+	lines := bytes.Split(data, []byte("\n"))
+	if line < 1 || line > len(lines) {
+		return 1
+	}
+	l := lines[line-1]
+	return len(l) - len(bytes.TrimLeft(l, " \t")) + 1
+}
+
+const maxDepth = 32
+
+func checkDepth(n *yaml.Node, depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("the config nests more than %d levels deep", maxDepth)
+	}
+	if n.Kind == yaml.AliasNode {
+		return fmt.Errorf("YAML aliases (*name) are not supported in heartbeat configs")
+	}
+	for _, c := range n.Content {
+		if err := checkDepth(c, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "empty"
+		}
+		return fmt.Sprintf("the value %q", truncate(n.Value, 40))
+	}
+	return "an alias"
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// mappingValue returns the value of key in mapping m, or nil.
+func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// fields checks a mapping's keys against the allowed ones (unknown keys and
+// duplicates are errors) and returns key -> (key node, value node).
+func (p *parser) fields(m *yaml.Node, what string, allowed []string) map[string][2]*yaml.Node {
+	out := map[string][2]*yaml.Node{}
+	if m.Kind != yaml.MappingNode {
+		p.errs.add(p.pos(m), "", "%s must be a mapping of keys to values, not %s", what, kindName(m))
+		return out
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if _, dup := out[k.Value]; dup {
+			p.errs.add(p.pos(k), "remove one of them", "%s has %q twice", what, k.Value)
+			continue
+		}
+		if allowed != nil && !contains(allowed, k.Value) {
+			fix := "the keys of " + what + " are: " + strings.Join(allowed, ", ")
+			if s := suggest(k.Value, allowed); s != "" {
+				fix = fmt.Sprintf("did you mean %q? (the keys of %s are: %s)", s, what, strings.Join(allowed, ", "))
+			}
+			p.errs.add(p.pos(k), fix, "unknown key %q in %s", k.Value, what)
+			continue
+		}
+		out[k.Value] = [2]*yaml.Node{k, v}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// str reads a scalar string value with ${VAR} expansion.
+func (p *parser) str(n *yaml.Node, what string) (string, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		p.errs.add(p.pos(n), "", "%s must be a text value, not %s", what, kindName(n))
+		return "", false
+	}
+	return p.expand(n)
+}
+
+func (p *parser) expand(n *yaml.Node) (string, bool) {
+	val, col, err := expandEnv(n.Value, p.lookup)
+	if err != nil {
+		pos := p.pos(n)
+		if n.Style == 0 && !strings.Contains(n.Value, "\n") {
+			pos.Column += col // plain scalars: the offset maps to a column
+		}
+		p.errs.add(pos, "", "%v", err)
+		return "", false
+	}
+	return val, true
+}
+
+func (p *parser) duration(n *yaml.Node, what string) (time.Duration, bool) {
+	s, ok := p.str(n, what)
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d <= 0 {
+		p.errs.add(p.pos(n), "write a positive duration such as 10s, 1m30s or 500ms", "%s: %q is not a duration", what, s)
+		return 0, false
+	}
+	return d, true
+}
+
+func (p *parser) integer(n *yaml.Node, what string, lo, hi int) (int, bool) {
+	s, ok := p.str(n, what)
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || v < lo || v > hi {
+		p.errs.add(p.pos(n), fmt.Sprintf("write a whole number from %d to %d", lo, hi), "%s: %q is not a valid number", what, s)
+		return 0, false
+	}
+	return v, true
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+func (p *parser) name(n *yaml.Node, what string) (string, bool) {
+	s, ok := p.str(n, what)
+	if !ok {
+		return "", false
+	}
+	if !nameRE.MatchString(s) {
+		p.errs.add(p.pos(n), "use up to 64 letters, digits, '-', '_' or '.', starting with a letter or digit", "%s %q is not a valid name", what, s)
+		return "", false
+	}
+	return s, true
+}
+
+// heartbeatFile reads heartbeat's own config format.
+func (p *parser) heartbeatFile(cfg *Config, root *yaml.Node) {
+	top := p.fields(root, "the config file", []string{"plugin_dir", "targets", "heartbeats"})
+	if kv, ok := top["plugin_dir"]; ok {
+		if dir, ok := p.str(kv[1], "plugin_dir"); ok && dir != "" {
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(filepath.Dir(p.file), dir)
+			}
+			cfg.PluginDir = dir
+		}
+	}
+	kv, ok := top["targets"]
+	if !ok {
+		p.errs.add(p.pos(root), "add a targets: mapping, e.g.\n    targets:\n      web: { plugin: http, config: { url: \"https://example.com/ping\" } }", "the config has no targets")
+	} else {
+		p.targets(cfg, kv[1])
+	}
+	kv, ok = top["heartbeats"]
+	if !ok {
+		p.errs.add(p.pos(root), "add a heartbeats: list, e.g.\n    heartbeats:\n      - { name: my-service, frequency: every 1 minute, targets: [web] }", "the config has no heartbeats")
+		return
+	}
+	p.heartbeats(cfg, kv[1])
+}
+
+func (p *parser) targets(cfg *Config, n *yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		p.errs.add(p.pos(n), "targets is a mapping from a name of your choice to a target, e.g.\n    targets:\n      web: { plugin: http, config: { url: \"https://example.com/ping\" } }", "targets must be a mapping, not %s", kindName(n))
+		return
+	}
+	names := p.fields(n, "targets", nil)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if kv, ok := names[k.Value]; !ok || kv[0] != k {
+			continue // duplicate, already reported
+		}
+		name, ok := p.name(k, "target name")
+		if !ok {
+			continue
+		}
+		if t := p.target(name, k, n.Content[i+1]); t != nil {
+			cfg.Targets[name] = t
+			cfg.TargetNames = append(cfg.TargetNames, name)
+		}
+	}
+}
+
+func (p *parser) target(name string, key, n *yaml.Node) *Target {
+	what := fmt.Sprintf("target %q", name)
+	f := p.fields(n, what, []string{"plugin", "config", "timeout", "retries", "retry_backoff"})
+	t := &Target{
+		Name:     name,
+		Pos:      p.pos(key),
+		Delivery: Delivery{Timeout: DefaultDeliveryTimeout, Retries: DefaultRetries, Backoff: DefaultRetryBackoff},
+	}
+	if kv, ok := f["plugin"]; ok {
+		if s, ok := p.name(kv[1], what+": plugin"); ok {
+			t.Plugin = s
+		}
+	} else if n.Kind == yaml.MappingNode {
+		p.errs.add(p.pos(key), "add plugin: <name>, e.g. plugin: http (see heartbeat plugins for the list)", "%s has no plugin", what)
+	}
+	if kv, ok := f["timeout"]; ok {
+		if d, ok := p.duration(kv[1], what+": timeout"); ok {
+			t.Delivery.Timeout = d
+		}
+	}
+	if kv, ok := f["retries"]; ok {
+		if v, ok := p.integer(kv[1], what+": retries", 0, 10); ok {
+			t.Delivery.Retries = v
+		}
+	}
+	if kv, ok := f["retry_backoff"]; ok {
+		if d, ok := p.duration(kv[1], what+": retry_backoff"); ok {
+			t.Delivery.Backoff = d
+		}
+	}
+	t.settingPos = map[string]Pos{}
+	settings := map[string]any{}
+	if kv, ok := f["config"]; ok {
+		t.settingsPos = p.pos(kv[0])
+		if kv[1].Kind == yaml.MappingNode {
+			if v, ok := p.value(kv[1], "", t.settingPos).(map[string]any); ok {
+				settings = v
+			}
+		} else if kv[1].Tag != "!!null" {
+			p.errs.add(p.pos(kv[1]), "write the plugin's settings as a mapping, e.g. config: { url: \"https://example.com/ping\" }", "%s: config must be a mapping, not %s", what, kindName(kv[1]))
+		}
+	}
+	data, err := json.Marshal(settings)
+	if err != nil {
+		p.errs.add(t.settingsPos, "", "%s: config cannot be passed to the plugin: %v", what, err)
+	}
+	t.Settings = data
+	return t
+}
+
+// value converts a settings node to plain Go values for the plugin, with
+// ${VAR} expansion in every string, and records each setting's position.
+func (p *parser) value(n *yaml.Node, path string, positions map[string]Pos) any {
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := map[string]any{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			child := k.Value
+			if path != "" {
+				child = path + "." + k.Value
+			}
+			if _, dup := m[k.Value]; dup {
+				p.errs.add(p.pos(k), "remove one of them", "setting %q is written twice", child)
+				continue
+			}
+			positions[child] = p.pos(k)
+			m[k.Value] = p.value(v, child, positions)
+		}
+		return m
+	case yaml.SequenceNode:
+		list := make([]any, 0, len(n.Content))
+		for i, c := range n.Content {
+			list = append(list, p.value(c, fmt.Sprintf("%s[%d]", path, i), positions))
+		}
+		return list
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			return nil
+		case "!!bool":
+			var b bool
+			if err := n.Decode(&b); err == nil {
+				return b
+			}
+		case "!!int", "!!float":
+			if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
+				return f
+			}
+		}
+		s, _ := p.expand(n)
+		return s
+	}
+	return nil
+}
+
+func (p *parser) heartbeats(cfg *Config, n *yaml.Node) {
+	if n.Kind != yaml.SequenceNode {
+		p.errs.add(p.pos(n), "heartbeats is a list; start each heartbeat with '- ', e.g.\n    heartbeats:\n      - { name: my-service, frequency: every 1 minute, targets: [web] }", "heartbeats must be a list, not %s", kindName(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		p.errs.add(p.pos(n), "add at least one heartbeat", "heartbeats is empty")
+	}
+	seen := map[string]Pos{}
+	for _, item := range n.Content {
+		hb := p.heartbeat(cfg, item)
+		if hb == nil {
+			continue
+		}
+		if prev, dup := seen[hb.Name]; dup {
+			p.errs.add(hb.Pos, "give each heartbeat its own name", "heartbeat %q is defined twice (first at %s)", hb.Name, prev)
+			continue
+		}
+		seen[hb.Name] = hb.Pos
+		cfg.Heartbeats = append(cfg.Heartbeats, hb)
+	}
+}
+
+func (p *parser) heartbeat(cfg *Config, n *yaml.Node) *Heartbeat {
+	f := p.fields(n, "a heartbeat", []string{"name", "frequency", "cron", "timezone", "targets"})
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	hb := &Heartbeat{Pos: p.pos(n)}
+	kv, ok := f["name"]
+	if !ok {
+		p.errs.add(p.pos(n), "add name: <a name of your choice>", "a heartbeat has no name")
+		return nil
+	}
+	if hb.Name, ok = p.name(kv[1], "heartbeat name"); !ok {
+		return nil
+	}
+	what := fmt.Sprintf("heartbeat %q", hb.Name)
+	freq, hasFreq := f["frequency"]
+	cron, hasCron := f["cron"]
+	var loc *time.Location
+	if kv, ok := f["timezone"]; ok {
+		if tz, ok := p.str(kv[1], what+": timezone"); ok {
+			l, err := time.LoadLocation(tz)
+			if err != nil || tz == "" {
+				p.errs.add(p.pos(kv[1]), "use an IANA time zone name such as UTC, Europe/Stockholm or America/New_York", "%s: unknown time zone %q", what, tz)
+			} else {
+				loc = l
+			}
+		}
+	}
+	switch {
+	case hasFreq && hasCron:
+		p.errs.add(p.pos(cron[0]), "keep either frequency (later.js text) or cron, not both", "%s has both frequency and cron", what)
+	case hasFreq:
+		p.schedule(hb, freq[1], what+": frequency", schedule.Parse)
+	case hasCron:
+		p.schedule(hb, cron[1], what+": cron", schedule.ParseCron)
+	default:
+		p.errs.add(p.pos(n), "add frequency: every 1 hour (later.js text) or cron: \"0 * * * *\"", "%s has no frequency", what)
+	}
+	if hb.Schedule != nil && loc != nil {
+		hb.Schedule = hb.Schedule.In(loc)
+	}
+	kv, ok = f["targets"]
+	if !ok {
+		p.errs.add(p.pos(n), "add targets: [<name>, ...] naming targets from the targets: section", "%s has no targets", what)
+		return hb
+	}
+	p.heartbeatTargets(cfg, hb, kv[1], what)
+	return hb
+}
+
+func (p *parser) heartbeatTargets(cfg *Config, hb *Heartbeat, n *yaml.Node, what string) {
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	if len(items) == 0 {
+		p.errs.add(p.pos(n), "name at least one target from the targets: section", "%s: targets is empty", what)
+	}
+	for _, item := range items {
+		name, ok := p.str(item, what+": target")
+		if !ok {
+			continue
+		}
+		if _, known := cfg.Targets[name]; !known {
+			fix := "define it under targets:, or use one of: " + strings.Join(cfg.TargetNames, ", ")
+			if len(cfg.TargetNames) == 0 {
+				fix = "define it under targets:"
+			} else if s := suggest(name, cfg.TargetNames); s != "" {
+				fix = fmt.Sprintf("did you mean %q? (targets: %s)", s, strings.Join(cfg.TargetNames, ", "))
+			}
+			p.errs.add(p.pos(item), fix, "%s: unknown target %q", what, name)
+			continue
+		}
+		if contains(hb.Targets, name) {
+			p.errs.add(p.pos(item), "list each target once", "%s: target %q is listed twice", what, name)
+			continue
+		}
+		hb.Targets = append(hb.Targets, name)
+	}
+}
+
+// schedule parses a frequency or cron value; a parse error is shown at the
+// character it points to when the value is a plain one-line scalar.
+func (p *parser) schedule(hb *Heartbeat, n *yaml.Node, what string, parse func(string) (*schedule.Schedule, error)) {
+	expr, ok := p.str(n, what)
+	if !ok {
+		return
+	}
+	hb.Expression = expr
+	s, err := parse(expr)
+	if err != nil {
+		pos := p.pos(n)
+		var pe *schedule.ParseError
+		if errors.As(err, &pe) && n.Style == 0 && expr == n.Value {
+			pos.Column += utf16ToRuneOffset(expr, pe.Pos)
+		}
+		p.errs.addErr(&Error{Pos: pos, Msg: what + ": " + firstLine(err.Error()), Detail: restLines(err.Error()), Fix: "see docs/schedules.md for the syntax; heartbeat next '<frequency>' shows when it fires"})
+		return
+	}
+	hb.Schedule = s
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func restLines(s string) string {
+	_, rest, _ := strings.Cut(s, "\n")
+	return rest
+}
+
+// utf16ToRuneOffset converts a JavaScript string index to a column offset.
+func utf16ToRuneOffset(s string, pos int) int {
+	units, runes := 0, 0
+	for _, r := range s {
+		if units >= pos {
+			break
+		}
+		units++
+		if r >= 0x10000 {
+			units++
+		}
+		runes++
+	}
+	return runes
+}

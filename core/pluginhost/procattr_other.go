@@ -1,0 +1,9 @@
+//go:build !linux
+
+package pluginhost
+
+import "os/exec"
+
+func isolate(*exec.Cmd) {}
+
+func killGroup(int) {}

@@ -1,0 +1,306 @@
+package schedule
+
+import (
+	"math"
+	"sort"
+)
+
+// maxAttempts is later's search budget; when it runs out later returns
+// wherever the search stopped, and so do we.
+const maxAttempts = 1000
+
+// constraint is one compiled period of a schedule: a period, optionally
+// wrapped by later's "after"/"before" modifier, and its value list.
+type constraint struct {
+	k    kind
+	mod  byte // 0, 'a' (after) or 'b' (before)
+	mv   float64
+	vals []float64
+	rng  float64
+}
+
+func (c *constraint) val(d date) float64 { return c.k.val(d) }
+
+func (c *constraint) isValid(d date, v float64) bool {
+	switch c.mod {
+	case 'a':
+		return c.k.val(d) >= c.mv
+	case 'b':
+		return c.k.val(d) < c.mv
+	}
+	return c.k.isValid(d, v)
+}
+
+func (c *constraint) next(d date, v float64) date {
+	switch c.mod {
+	case 'a':
+		if v != c.mv {
+			v = c.k.extMin()
+		}
+	case 'b':
+		if v == c.mv {
+			v = c.k.extMin()
+		} else {
+			v = c.mv
+		}
+	}
+	return c.k.next(d, v)
+}
+
+// compiled is one later schedule (or exception): constraints ordered from
+// the coarsest period to the finest, the finest being the tick.
+type compiled struct {
+	cons []constraint
+	tick kind
+}
+
+func compileDef(d *def, now date) compiled {
+	cons := make([]constraint, 0, len(d.keys))
+	for i, key := range d.keys {
+		c := constraint{k: key.k, mod: key.mod, vals: d.vals[i], rng: key.k.rangeSecs()}
+		n := len(c.vals)
+		switch key.mod {
+		case 'a':
+			c.mv = math.NaN()
+			if n > 0 {
+				c.mv = c.vals[0]
+			}
+			// later measures this against the calendar at compile time.
+			c.rng = (key.k.extMax(now) - c.mv) * c.rng
+		case 'b':
+			c.mv = math.NaN()
+			if n > 0 {
+				c.mv = c.vals[n-1]
+			}
+			c.rng = c.rng * (c.mv - 1)
+		}
+		cons = append(cons, c)
+	}
+	sort.SliceStable(cons, func(i, j int) bool { return cons[j].rng < cons[i].rng })
+	return compiled{cons: cons, tick: cons[len(cons)-1].k}
+}
+
+// arrayNext is later.array.next: the value the period should move to,
+// assuming (as later does) that vals is sorted.
+func arrayNext(value float64, vals []float64, lo, hi float64) float64 {
+	if len(vals) == 0 {
+		return math.NaN()
+	}
+	zeroIsLargest := lo != 0
+	idx := 0
+	for i := len(vals) - 1; i >= 0; i-- {
+		cur := vals[i]
+		if cur == value {
+			return cur
+		}
+		if cur > value || (cur == 0 && zeroIsLargest && hi > value) {
+			idx = i
+			continue
+		}
+		break
+	}
+	return vals[idx]
+}
+
+// arrayNextInvalid is later.array.nextInvalid: the first value from value
+// on that is not in vals; ok=false when every value is.
+func arrayNextInvalid(value float64, vals []float64, lo, hi float64) (float64, bool) {
+	n := len(vals)
+	zero := 0.0
+	if n > 0 && vals[n-1] == 0 && lo != 0 {
+		zero = hi
+	}
+	i := -1
+	for j, v := range vals {
+		if v == value {
+			i = j
+			break
+		}
+	}
+	next, start := value, value
+	for steps := 0; steps < 1<<20; steps++ {
+		el := zero
+		if i >= 0 && i < n {
+			el = or(vals[i], zero)
+		}
+		if next != el {
+			return next, true
+		}
+		next++
+		if next > hi {
+			next = lo
+		}
+		i++
+		if i == n {
+			i = 0
+		}
+		if next == start {
+			return 0, false
+		}
+	}
+	return next, true
+}
+
+// start is compile().start('next', from): the start of the first matching
+// period at or after from, or whatever the bounded search reached.
+func (c *compiled) start(from date) date {
+	next := from
+	done := false
+	for attempts := 0; attempts < maxAttempts && !done && next.t != never; attempts++ {
+		done = true
+		for i := range c.cons {
+			con := &c.cons[i]
+			cur := con.val(next)
+			nv := arrayNext(cur, con.vals, con.k.extMin(), con.k.extMax(next))
+			if !con.isValid(next, nv) {
+				next = con.next(next, nv)
+				done = false
+				break
+			}
+		}
+	}
+	if next.t != never {
+		next = c.tick.start(next)
+	}
+	return next
+}
+
+// end is compile().end('next', from): where the match starting at from
+// stops matching; ok=false when it never stops.
+func (c *compiled) end(from date) (date, bool) {
+	var res date
+	has := false
+	for i := len(c.cons) - 1; i >= 0; i-- {
+		con := &c.cons[i]
+		cur := con.val(from)
+		nv, ok := arrayNextInvalid(cur, con.vals, con.k.extMin(), con.k.extMax(from))
+		if !ok {
+			continue
+		}
+		n := con.next(from, nv)
+		if n.t == never {
+			continue
+		}
+		if !has || res.t > n.t {
+			res, has = n, true
+		}
+	}
+	return res, has
+}
+
+func (c *compiled) tickNext(d date) date { return mk(c.tick.end(d).t + msSec) }
+
+// program is a whole later schedule: alternatives and exceptions.
+type program struct {
+	scheds []compiled
+	excs   []compiled
+}
+
+// exRange is an exception's current matching range; end may be absent.
+type exRange struct {
+	start, end date
+	hasEnd     bool
+	never      bool
+}
+
+// after reports JavaScript's `a > b` between two possibly absent dates
+// the way later's compare does: an absent side counts as true.
+func after(a, b date) bool {
+	if a.t == never || b.t == never {
+		return true
+	}
+	return a.t > b.t
+}
+
+// next is later.schedule(...).next(count, from). Entries may be NaN where
+// later would produce an invalid Date. nil means no occurrence (or that
+// later would have thrown).
+func (p *program) next(count int, fromMS float64) (out []float64) {
+	if count <= 0 || isNaN(fromMS) || math.Abs(fromMS) > maxTime || fromMS == 0 {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(jsThrow); !ok {
+				panic(r)
+			}
+			out = nil
+		}
+	}()
+	from := mk(fromMS)
+	starts := make([]date, len(p.scheds))
+	for i := range p.scheds {
+		starts[i] = p.scheds[i].start(from)
+	}
+	exs := make([]exRange, len(p.excs))
+	for i := range p.excs {
+		exs[i] = p.excRange(i, from)
+	}
+	loop := count
+	for attempts := 0; attempts < maxAttempts && loop > 0; attempts++ {
+		if len(starts) == 0 {
+			break
+		}
+		next := starts[0]
+		for i := 1; i < len(starts); i++ {
+			if starts[i].t != never && after(next, starts[i]) {
+				next = starts[i]
+			}
+		}
+		if next.t == never {
+			break
+		}
+		if len(p.excs) > 0 {
+			for i := range exs {
+				if !exs[i].never && !after(exs[i].start, next) {
+					exs[i] = p.excRange(i, next)
+				}
+			}
+			if end, ok := overlap(exs, next); ok {
+				for i := range starts {
+					if starts[i].t != never && !after(starts[i], end) {
+						starts[i] = p.scheds[i].start(end)
+					}
+				}
+				continue
+			}
+		}
+		out = append(out, math.Max(from.t, next.t))
+		for i := range starts {
+			if starts[i].t != never && starts[i].t == next.t {
+				starts[i] = p.scheds[i].start(p.scheds[i].tickNext(next))
+			}
+		}
+		loop--
+	}
+	return out
+}
+
+func (p *program) excRange(i int, from date) exRange {
+	s := p.excs[i].start(from)
+	if s.t == never {
+		return exRange{never: true}
+	}
+	e, ok := p.excs[i].end(s)
+	return exRange{start: s, end: e, hasEnd: ok}
+}
+
+// overlap is later's calcRangeOverlap: the furthest end of the exceptions
+// covering d. ok=false also when a covering exception has no end, which
+// later treats as "no overlap".
+func overlap(exs []exRange, d date) (date, bool) {
+	var res date
+	has := false
+	for _, r := range exs {
+		if r.never || after(r.start, d) || (r.hasEnd && !after(r.end, d)) {
+			continue
+		}
+		switch {
+		case !r.hasEnd:
+			has = false
+		case !has || r.end.t > res.t:
+			res, has = r.end, true
+		}
+	}
+	return res, has
+}

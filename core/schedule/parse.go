@@ -1,0 +1,405 @@
+package schedule
+
+import "math"
+
+// key names one entry of a later schedule definition: a period and an
+// optional "after"/"before" modifier ('a' / 'b').
+type key struct {
+	k   kind
+	mod byte
+}
+
+// def is a later schedule definition; keys keep insertion order because
+// later compiles them in that order (it matters when ranges tie).
+type def struct {
+	keys []key
+	vals [][]float64
+	seen []map[float64]struct{}
+}
+
+func (d *def) list(k key) int {
+	for i, x := range d.keys {
+		if x == k {
+			return i
+		}
+	}
+	d.keys = append(d.keys, k)
+	d.vals = append(d.vals, []float64{})
+	d.seen = append(d.seen, map[float64]struct{}{})
+	return len(d.keys) - 1
+}
+
+// Limits that keep parsing bounded where later.js would build enormous
+// lists or loop forever.
+const (
+	maxSafeInt   = 1 << 53
+	maxRangeLen  = 100000
+	maxTotalVals = 1000000
+)
+
+// builder reproduces later.parse.recur's state machine.
+type builder struct {
+	schedules, exceptions []*def
+	inExcept              bool
+	cur                   *def
+	values                []float64
+	every                 float64
+	modifier              byte
+	applyMin, applyMax    bool
+	last                  struct {
+		k    key
+		x    float64
+		c    int
+		m    float64
+		set  bool
+		into *def
+	}
+	total  int
+	thrown bool // later itself would have thrown
+	big    bool // a list grew past our limits
+}
+
+func (b *builder) arr() *[]*def {
+	if b.inExcept {
+		return &b.exceptions
+	}
+	return &b.schedules
+}
+
+// ap returns min, min+step, ... <= max, refusing lists that would not end
+// or would be unreasonably long.
+func (b *builder) ap(min, max, step float64) []float64 {
+	if !(min <= max) {
+		return nil
+	}
+	if min+step == min || (max-min)/step >= maxRangeLen || b.total > maxTotalVals {
+		b.big = true
+		return nil
+	}
+	var out []float64
+	for i := min; i <= max; i += step {
+		out = append(out, i)
+	}
+	return out
+}
+
+func (b *builder) add(k kind, min, max float64) {
+	b.addKey(key{k, b.modifier}, min, max)
+}
+
+func (b *builder) addKey(name key, min, max float64) {
+	if b.cur == nil {
+		a := b.arr()
+		*a = append(*a, &def{})
+		b.cur = (*a)[0]
+	}
+	li := b.cur.list(name)
+	if b.every != 0 && !isNaN(b.every) {
+		b.values = b.ap(min, max, b.every)
+		b.last.k, b.last.x, b.last.c, b.last.m, b.last.set, b.last.into = name, b.every, len(b.cur.vals[li]), max, true, b.cur
+	}
+	switch {
+	case b.applyMin:
+		b.values = []float64{min}
+	case b.applyMax:
+		b.values = []float64{max}
+	}
+	seen := b.cur.seen[li]
+	for _, v := range b.values {
+		if _, ok := seen[v]; ok || isNaN(v) {
+			continue
+		}
+		seen[v] = struct{}{}
+		b.cur.vals[li] = append(b.cur.vals[li], v)
+		b.total++
+	}
+	b.values, b.every, b.modifier, b.applyMin, b.applyMax = nil, 0, 0, false, false
+}
+
+func (b *builder) between(start, end float64) {
+	if !b.last.set || b.cur == nil || b.cur != b.last.into {
+		b.thrown = true
+		return
+	}
+	li := b.cur.list(b.last.k)
+	if c := b.last.c; c < len(b.cur.vals[li]) {
+		for _, v := range b.cur.vals[li][c:] {
+			delete(b.cur.seen[li], v)
+		}
+		b.cur.vals[li] = b.cur.vals[li][:c]
+	}
+	b.every = b.last.x
+	b.modifier = 0
+	b.addKey(b.last.k, start, end)
+}
+
+func (b *builder) also() {
+	a := b.arr()
+	*a = append(*a, &def{})
+	b.cur = (*a)[len(*a)-1]
+}
+
+func (b *builder) except() {
+	b.inExcept = true
+	b.cur = nil
+}
+
+// parser reproduces later.parse.text: its tokenizer (longest match among
+// the expected tokens, JS whitespace skipped first) and its recursive
+// descent, including where it keeps going after an error.
+type parser struct {
+	in   []uint16
+	pos  int
+	err  int
+	want []tok // what was expected where the last error was recorded
+	big  int   // position of the first over-long list, or -1
+	b    builder
+}
+
+func (p *parser) peek(expected ...tok) (tok, int, int) {
+	start := p.pos
+	for {
+		best, bestLen := tNone, -1
+		for _, t := range expected {
+			if l := match(t, p.in, start); l > bestLen {
+				best, bestLen = t, l
+			}
+		}
+		ws := 0
+		for start+ws < len(p.in) && isSpace(p.in[start+ws]) {
+			ws++
+		}
+		if ws > 0 && ws > bestLen {
+			start += ws
+			continue
+		}
+		if best == tNone {
+			return tNone, start, start
+		}
+		return best, start, start + bestLen
+	}
+}
+
+// parseToken scans one of the expected tokens, recording an error at the
+// (whitespace-skipped) position when none matches.
+func (p *parser) parseToken(expected ...tok) (tok, []uint16) {
+	t, s, e := p.peek(expected...)
+	p.pos = e
+	if t == tNone {
+		p.err = p.pos
+		p.want = expected
+		return tNone, nil
+	}
+	return t, p.in[s:e]
+}
+
+func (p *parser) check(t tok) bool {
+	if x, _, _ := p.peek(t); x == t {
+		p.parseToken(t)
+		return true
+	}
+	return false
+}
+
+// value converts a token as later's convertString does (NaN on failure).
+func (p *parser) value(t tok) float64 {
+	tt, text := p.parseToken(t)
+	if tt == tNone {
+		return math.NaN()
+	}
+	switch t {
+	case tTime:
+		return timeValue(text)
+	case tRank:
+		return rankValue(text)
+	case tDayName, tMonthName:
+		return nameValue(text)
+	case tYearIndex:
+		return rankValue(text)
+	}
+	return math.NaN()
+}
+
+func (p *parser) tooBig(at int) {
+	if p.big < 0 {
+		p.big = at
+	}
+}
+
+func (p *parser) throughExpr(t tok) []float64 {
+	at := p.pos
+	start := p.value(t)
+	end := start
+	if p.check(tThrough) {
+		end = p.value(t)
+	}
+	if start >= maxSafeInt || end >= maxSafeInt || (start <= end && end-start >= maxRangeLen) {
+		p.tooBig(at)
+		return nil
+	}
+	var out []float64
+	for i := start; i <= end; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+func (p *parser) ranges(t tok) []float64 {
+	nums := p.throughExpr(t)
+	for p.check(tAnd) {
+		nums = append(nums, p.throughExpr(t)...)
+	}
+	return nums
+}
+
+var periodToks = []tok{tSecond, tMinute, tHour, tDayOfYear, tDayOfWeek, tDayInstance, tDay, tMonth, tYear, tWeekOfMonth, tWeekOfYear}
+
+var topToks = []tok{tEvery, tAfter, tBefore, tOnThe, tOn, tOf, tIn, tAt, tAnd, tExcept, tAlso}
+
+func (p *parser) timePeriod() tok {
+	t, _ := p.parseToken(periodToks...)
+	b := &p.b
+	last := func(n float64) float64 {
+		if b.applyMax {
+			return 0
+		}
+		return n
+	}
+	switch t {
+	case tSecond:
+		b.add(kSec, 0, 59)
+	case tMinute:
+		b.add(kMin, 0, 59)
+	case tHour:
+		b.add(kHour, 0, 23)
+	case tDayOfYear:
+		b.add(kDoy, 1, last(366))
+	case tDayOfWeek:
+		b.add(kDow, 1, 7)
+	case tDayInstance:
+		b.add(kDc, 1, last(5))
+	case tDay:
+		b.add(kDay, 1, last(31))
+	case tWeekOfMonth:
+		b.add(kWom, 1, last(5))
+	case tWeekOfYear:
+		b.add(kWoy, 1, last(53))
+	case tMonth:
+		b.add(kMonth, 1, 12)
+	case tYear:
+		b.add(kYear, 1970, 2450)
+	}
+	return t
+}
+
+func (p *parser) every() {
+	b := &p.b
+	switch {
+	case p.check(tWeekend):
+		b.values = []float64{1, 7}
+		b.add(kDow, 1, 7)
+	case p.check(tWeekday):
+		b.values = []float64{2, 3, 4, 5, 6}
+		b.add(kDow, 1, 7)
+	default:
+		b.every = or(p.value(tRank), 1)
+		period := p.timePeriod()
+		if p.check(tStart) {
+			n := p.value(tRank)
+			if b.last.set {
+				p.startingOn(n)
+			} else {
+				b.thrown = true
+			}
+			if period == tNone {
+				b.thrown = true // later calls parseToken(undefined) and throws
+			} else {
+				p.parseToken(period)
+			}
+		} else if p.check(tBetween) {
+			at := p.pos
+			start := p.value(tRank)
+			if p.check(tAnd) {
+				end := p.value(tRank)
+				p.betweenChecked(at, start, end)
+			}
+		}
+	}
+}
+
+func (p *parser) startingOn(n float64) {
+	p.b.between(n, p.b.last.m)
+}
+
+func (p *parser) betweenChecked(at int, start, end float64) {
+	p.b.between(start, end)
+	if p.b.big {
+		p.tooBig(at)
+	}
+}
+
+func (p *parser) onThe() {
+	b := &p.b
+	switch {
+	case p.check(tFirst):
+		b.applyMin = true
+	case p.check(tLast):
+		b.applyMax = true
+	default:
+		b.values = p.ranges(tRank)
+	}
+	p.timePeriod()
+}
+
+func (p *parser) run() {
+	b := &p.b
+	for p.pos < len(p.in) && p.err < 0 {
+		t, _ := p.parseToken(topToks...)
+		switch t {
+		case tEvery:
+			p.every()
+		case tAfter, tBefore:
+			mod := byte('a')
+			if t == tBefore {
+				mod = 'b'
+			}
+			if x, _, _ := p.peek(tTime); x != tNone {
+				v := p.value(tTime)
+				b.modifier, b.values = mod, []float64{v}
+				b.add(kTime, 0, 0)
+			} else {
+				v := p.value(tRank)
+				b.modifier, b.values = mod, []float64{v}
+				p.timePeriod()
+			}
+		case tOnThe:
+			p.onThe()
+		case tOn:
+			b.values = p.ranges(tDayName)
+			b.add(kDow, 1, 7)
+		case tOf:
+			b.values = p.ranges(tMonthName)
+			b.add(kMonth, 1, 12)
+		case tIn:
+			b.values = p.ranges(tYearIndex)
+			b.add(kYear, 1970, 2450)
+		case tAt:
+			b.values = []float64{p.value(tTime)}
+			b.add(kTime, 0, 0)
+			for p.check(tAnd) {
+				b.values = []float64{p.value(tTime)}
+				b.add(kTime, 0, 0)
+			}
+		case tAlso:
+			b.also()
+		case tExcept:
+			b.except()
+		case tAnd:
+		default:
+			p.err = p.pos
+		}
+		if b.big {
+			p.tooBig(p.pos)
+		}
+	}
+}

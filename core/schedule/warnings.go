@@ -1,0 +1,3 @@
+package schedule
+
+func textWarnings(b *builder) []string { return nil }

@@ -1,0 +1,245 @@
+// Package scheduler fires the ticks of every heartbeat from one timer.
+//
+// Fire times follow the wall clock (later.js semantics). The timer never
+// sleeps longer than maxSleep, so a suspend or a clock jump is noticed
+// within a second: after a jump forward a heartbeat beats once and goes on
+// from the new time; after a jump back nothing is repeated.
+package scheduler
+
+import (
+	"container/heap"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/seed-e9b80cf6/heartbeat/core/schedule"
+)
+
+// maxSleep bounds one wait so wall-clock jumps are noticed quickly.
+const maxSleep = time.Second
+
+// Job is one heartbeat's schedule.
+type Job struct {
+	Name     string
+	Schedule *schedule.Schedule
+	// Key identifies the job's definition: a job whose key is unchanged on
+	// Update keeps its timing and sequence.
+	Key string
+}
+
+// Tick is one due beat of one heartbeat.
+type Tick struct {
+	Heartbeat string
+	// Sequence counts this heartbeat's ticks from 1.
+	Sequence uint64
+	// ScheduledAt is when the tick was due; for the start-up beat, the start.
+	ScheduledAt time.Time
+	// Next is the heartbeat's following fire time (zero when none): work for
+	// this tick should be finished by then.
+	Next time.Time
+	// Startup marks the beat sent when the heartbeat starts.
+	Startup bool
+}
+
+// Options configure a Scheduler.
+type Options struct {
+	Clock  Clock
+	Logger hclog.Logger
+	// Run handles one tick. It runs in its own goroutine; a tick of a
+	// heartbeat whose previous tick still runs is skipped.
+	Run func(ctx context.Context, t Tick)
+	// Grace is how long Run calls in flight may finish after the scheduler
+	// stops before their context is cancelled.
+	Grace time.Duration
+}
+
+// Scheduler fires ticks. Create it with New, start it with Run.
+type Scheduler struct {
+	opts   Options
+	update chan []Job
+
+	mu       sync.Mutex
+	inFlight map[string]bool
+	skipped  map[string]uint64
+}
+
+// New returns a scheduler; nothing fires until Run.
+func New(opts Options) *Scheduler {
+	if opts.Clock == nil {
+		opts.Clock = SystemClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	return &Scheduler{opts: opts, update: make(chan []Job), inFlight: map[string]bool{}, skipped: map[string]uint64{}}
+}
+
+type entry struct {
+	job   Job
+	next  time.Time
+	ok    bool // false: never fires again
+	seq   uint64
+	index int
+}
+
+type entryHeap []*entry
+
+func (h entryHeap) Len() int { return len(h) }
+func (h entryHeap) Less(i, j int) bool {
+	if h[i].ok != h[j].ok {
+		return h[i].ok
+	}
+	return h[i].next.Before(h[j].next)
+}
+func (h entryHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i]; h[i].index = i; h[j].index = j }
+func (h *entryHeap) Push(x any)   { e := x.(*entry); e.index = len(*h); *h = append(*h, e) }
+func (h *entryHeap) Pop() any     { old := *h; e := old[len(old)-1]; *h = old[:len(old)-1]; return e }
+func (h entryHeap) peek() *entry  { return h[0] }
+
+// Run fires jobs until ctx is done, then waits up to Grace for ticks in
+// flight. Each job beats once at start, then on its schedule.
+func (s *Scheduler) Run(ctx context.Context, jobs []Job) {
+	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRuns()
+	var wg sync.WaitGroup
+	h := &entryHeap{}
+	byName := map[string]*entry{}
+	add := func(j Job, now time.Time) {
+		e := &entry{job: j}
+		byName[j.Name] = e
+		heap.Push(h, e)
+		s.fire(runCtx, &wg, h, e, now, true)
+	}
+	now := s.opts.Clock.Now()
+	for _, j := range jobs {
+		add(j, now)
+	}
+	last := now
+	for {
+		wait := maxSleep
+		now = s.opts.Clock.Now()
+		if now.Before(last.Add(-maxSleep)) {
+			s.clockWentBack(h, last, now)
+		}
+		last = now
+		if h.Len() > 0 && h.peek().ok {
+			if d := h.peek().next.Sub(now); d < wait {
+				wait = d
+			}
+		}
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+				s.drain(&wg, cancelRuns)
+				return
+			case newJobs := <-s.update:
+				s.apply(h, byName, newJobs, add)
+				continue
+			case <-s.opts.Clock.After(wait):
+			}
+		}
+		now = s.opts.Clock.Now()
+		for h.Len() > 0 && h.peek().ok && !h.peek().next.After(now) {
+			s.fire(runCtx, &wg, h, h.peek(), now, false)
+		}
+	}
+}
+
+// Update replaces the jobs of a running scheduler. Jobs whose Name and Key
+// are unchanged keep their timing: no double beat, no skipped beat. New
+// jobs beat at once, as at start-up. It blocks until Run takes the jobs.
+func (s *Scheduler) Update(ctx context.Context, jobs []Job) {
+	select {
+	case s.update <- jobs:
+	case <-ctx.Done():
+	}
+}
+
+func (s *Scheduler) apply(h *entryHeap, byName map[string]*entry, jobs []Job, add func(Job, time.Time)) {
+	keep := map[string]bool{}
+	now := s.opts.Clock.Now()
+	for _, j := range jobs {
+		keep[j.Name] = true
+		if e, ok := byName[j.Name]; ok && e.job.Key == j.Key {
+			e.job = j
+			continue
+		}
+		if e, ok := byName[j.Name]; ok {
+			heap.Remove(h, e.index)
+		}
+		add(j, now)
+	}
+	for name, e := range byName {
+		if !keep[name] {
+			heap.Remove(h, e.index)
+			delete(byName, name)
+		}
+	}
+}
+
+// fire starts one tick of e (unless its previous one still runs) and
+// computes e's next fire time from now, as later.js re-arms its timer from
+// the moment it fired.
+func (s *Scheduler) fire(ctx context.Context, wg *sync.WaitGroup, h *entryHeap, e *entry, now time.Time, startup bool) {
+	scheduled := now
+	if !startup {
+		scheduled = e.next
+	}
+	e.next, e.ok = e.job.Schedule.NextFire(now)
+	if !e.ok {
+		s.opts.Logger.Warn("heartbeat has no further fire time; it stops beating", "heartbeat", e.job.Name, "frequency", e.job.Schedule.String())
+	}
+	e.seq++
+	heap.Fix(h, e.index)
+	t := Tick{Heartbeat: e.job.Name, Sequence: e.seq, ScheduledAt: scheduled, Startup: startup}
+	if e.ok {
+		t.Next = e.next
+	}
+	s.mu.Lock()
+	if s.inFlight[e.job.Name] {
+		s.skipped[e.job.Name]++
+		n := s.skipped[e.job.Name]
+		s.mu.Unlock()
+		s.opts.Logger.Warn("previous beat still in progress; skipping this one", "heartbeat", e.job.Name, "scheduled_at", scheduled.UTC().Format(time.RFC3339Nano), "skipped_total", n)
+		return
+	}
+	s.inFlight[e.job.Name] = true
+	s.mu.Unlock()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.inFlight, t.Heartbeat)
+			s.mu.Unlock()
+		}()
+		s.opts.Run(ctx, t)
+	}()
+}
+
+// clockWentBack re-plans every heartbeat from the new wall-clock time:
+// waiting for the old fire times would leave the monitoring tool without
+// beats for as long as the clock went back.
+func (s *Scheduler) clockWentBack(h *entryHeap, before, now time.Time) {
+	s.opts.Logger.Warn("the system clock went back; re-planning every heartbeat from the new time", "by", before.Sub(now).Round(time.Millisecond))
+	for _, e := range *h {
+		if e.ok {
+			e.next, e.ok = e.job.Schedule.NextFire(now)
+		}
+	}
+	heap.Init(h)
+}
+
+func (s *Scheduler) drain(wg *sync.WaitGroup, cancel context.CancelFunc) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-s.opts.Clock.After(s.opts.Grace):
+		s.opts.Logger.Warn("beats still in progress after the shutdown grace period; cancelling them", "grace", s.opts.Grace)
+		cancel()
+		<-done
+	}
+}

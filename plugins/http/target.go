@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/httpclient"
+)
+
+// target is the generic HTTP target.
+type target struct{}
+
+func (target) Info() sdk.Info {
+	return sdk.Info{
+		Name:        "http",
+		Version:     sdk.Version(),
+		Description: "sends each beat as an HTTP request to a URL (the Butler SOS remoteURL)",
+		Signals:     []sdk.Signal{sdk.SignalSuccess, sdk.SignalFail},
+		Settings: []sdk.SettingInfo{
+			{Name: "url", Type: "url", Required: true, Secret: true, Description: "URL requested on every successful beat"},
+			{Name: "method", Type: "string", Default: "GET", Description: "HTTP method"},
+			{Name: "headers", Type: "map", Secret: true, Description: "extra request headers"},
+			{Name: "body", Type: "string", Description: "request body"},
+			{Name: "timeout", Type: "duration", Default: httpclient.DefaultTimeout.String(), Description: "time allowed for one request"},
+			{Name: "success_status", Type: "list", Default: "[2xx]", Description: "status codes that count as delivered: codes (204) or classes (2xx)"},
+			{Name: "fail_url", Type: "url", Secret: true, Description: "URL requested when a health check fails; without it a failed check sends nothing"},
+			{Name: "ca_file", Type: "path", Description: "PEM CA certificates to trust besides the system's"},
+			{Name: "insecure_skip_verify", Type: "bool", Default: "false", Description: "do not verify the server's certificate"},
+		},
+	}
+}
+
+type settings struct {
+	URL           string            `json:"url"`
+	Method        string            `json:"method"`
+	Headers       map[string]string `json:"headers"`
+	Body          string            `json:"body"`
+	Timeout       sdk.Duration      `json:"timeout"`
+	SuccessStatus []string          `json:"success_status"`
+	FailURL       string            `json:"fail_url"`
+	httpclient.TLSSettings
+}
+
+func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
+	var s settings
+	if err := req.Settings.Decode(&s); err != nil {
+		return nil, err
+	}
+	var errs sdk.FieldErrors
+	if s.URL == "" {
+		errs.Add("url", "is required: the URL to request on every beat")
+	} else if err := checkURL(s.URL); err != nil {
+		errs.Add("url", "%v", err)
+	}
+	if s.FailURL != "" {
+		if err := checkURL(s.FailURL); err != nil {
+			errs.Add("fail_url", "%v", err)
+		}
+	}
+	method := strings.ToUpper(strings.TrimSpace(s.Method))
+	if method == "" {
+		method = http.MethodGet
+	}
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch:
+	default:
+		errs.Add("method", "%q is not supported; use GET, HEAD, POST, PUT or PATCH", s.Method)
+	}
+	if method == http.MethodHead && s.Body != "" {
+		errs.Add("body", "a HEAD request cannot carry a body; use POST or remove body")
+	}
+	if s.Timeout < 0 {
+		errs.Add("timeout", "must be positive, e.g. 10s")
+	}
+	for name := range s.Headers {
+		if name == "" || strings.ContainsAny(name, " \t\r\n:") {
+			errs.Add("headers", "%q is not a valid header name", name)
+		}
+	}
+	accept, err := parseStatusSet(s.SuccessStatus)
+	if err != nil {
+		errs.Add("success_status", "%v", err)
+	}
+	client, err := httpclient.New(s.Timeout.Std(), s.TLSSettings)
+	if err != nil {
+		errs = append(errs, sdk.AsFieldErrors(err)...)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return &instance{settings: s, method: method, accept: accept, client: client}, nil
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("is not a valid URL: %s", redactParseError(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("must start with http:// or https://")
+	}
+	if u.Host == "" {
+		return fmt.Errorf("has no host name")
+	}
+	return nil
+}
+
+// redactParseError keeps url.Parse's reason without the URL it quotes.
+func redactParseError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return "malformed"
+}
+
+// statusSet holds the accepted status codes: exact codes and classes.
+type statusSet struct {
+	codes   map[int]bool
+	classes map[int]bool
+}
+
+func (s statusSet) has(code int) bool { return s.codes[code] || s.classes[code/100] }
+
+func parseStatusSet(specs []string) (statusSet, error) {
+	set := statusSet{codes: map[int]bool{}, classes: map[int]bool{}}
+	if len(specs) == 0 {
+		set.classes[2] = true
+		return set, nil
+	}
+	for _, spec := range specs {
+		spec = strings.ToLower(strings.TrimSpace(spec))
+		if len(spec) == 3 && strings.HasSuffix(spec, "xx") && spec[0] >= '1' && spec[0] <= '5' {
+			set.classes[int(spec[0]-'0')] = true
+			continue
+		}
+		code, err := strconv.Atoi(spec)
+		if err != nil || code < 100 || code > 599 {
+			return statusSet{}, fmt.Errorf("%q is neither a status code (100-599) nor a class such as 2xx", spec)
+		}
+		set.codes[code] = true
+	}
+	return set, nil
+}
+
+type instance struct {
+	settings settings
+	method   string
+	accept   statusSet
+	client   *http.Client
+}
+
+func (i *instance) Describe() string {
+	d := i.method + " " + sdk.RedactURL(i.settings.URL)
+	if i.settings.FailURL != "" {
+		d += ", fail: " + sdk.RedactURL(i.settings.FailURL)
+	}
+	return d
+}
+
+func (i *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
+	target := i.settings.URL
+	switch b.Signal {
+	case sdk.SignalSuccess:
+	case sdk.SignalFail:
+		if i.settings.FailURL == "" {
+			// Silence is how a plain URL learns of a failure.
+			return sdk.Result{Detail: "not sent: no fail_url, the missing beat signals the failure"}, nil
+		}
+		target = i.settings.FailURL
+	default:
+		return sdk.Result{}, sdk.Errorf(sdk.KindPermanent, "the http target does not deliver %s signals", b.Signal)
+	}
+	var body *bytes.Reader
+	if i.settings.Body != "" {
+		body = bytes.NewReader([]byte(i.settings.Body))
+	}
+	req, err := newRequest(i.method, target, body)
+	if err != nil {
+		return sdk.Result{}, sdk.Errorf(sdk.KindPermanent, "cannot build a request for %s", sdk.RedactURL(target))
+	}
+	for name, value := range i.settings.Headers {
+		req.Header.Set(name, value)
+	}
+	resp, err := httpclient.Do(ctx, i.client, req)
+	if err != nil {
+		return sdk.Result{}, err
+	}
+	detail := fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	if i.accept.has(resp.StatusCode) {
+		return sdk.Result{Detail: detail}, nil
+	}
+	err = fmt.Errorf("%s answered %s", sdk.RedactURL(target), detail)
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return sdk.Result{}, sdk.RateLimited(fmt.Errorf("%w: the server asks to slow down; use a less frequent schedule", err))
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		return sdk.Result{}, sdk.NotFound(fmt.Errorf("%w: check the url", err))
+	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
+		return sdk.Result{}, sdk.Temporary(err)
+	}
+	return sdk.Result{}, sdk.Permanent(err)
+}
+
+func newRequest(method, target string, body *bytes.Reader) (*http.Request, error) {
+	if body == nil {
+		return http.NewRequest(method, target, nil)
+	}
+	return http.NewRequest(method, target, body)
+}

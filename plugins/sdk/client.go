@@ -1,0 +1,81 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	targetv1 "github.com/seed-e9b80cf6/heartbeat/proto/heartbeat/target/v1"
+)
+
+// Client is the host's view of a running plugin process.
+type Client interface {
+	Info(ctx context.Context) (Info, error)
+	// Configure sends one instance's settings (a JSON object). Invalid
+	// settings come back as FieldErrors; the description is safe to log.
+	Configure(ctx context.Context, instance string, settingsJSON []byte) (description string, err error)
+	// Beat delivers one signal; KindOf(err) tells whether to retry.
+	Beat(ctx context.Context, instance string, b Beat) (Result, error)
+}
+
+type grpcClient struct {
+	rpc targetv1.TargetServiceClient
+}
+
+// NewClient wraps a gRPC client of the contract.
+func NewClient(rpc targetv1.TargetServiceClient) Client { return &grpcClient{rpc: rpc} }
+
+func (c *grpcClient) Info(ctx context.Context) (Info, error) {
+	resp, err := c.rpc.Info(ctx, &targetv1.InfoRequest{})
+	if err != nil {
+		return Info{}, fromStatus("info", err)
+	}
+	return infoFromProto(resp), nil
+}
+
+func (c *grpcClient) Configure(ctx context.Context, instance string, settingsJSON []byte) (string, error) {
+	resp, err := c.rpc.Configure(ctx, &targetv1.ConfigureRequest{Instance: instance, SettingsJson: settingsJSON})
+	if err != nil {
+		return "", fromStatus("configure", err)
+	}
+	if len(resp.GetErrors()) > 0 {
+		var errs FieldErrors
+		for _, fe := range resp.GetErrors() {
+			errs = append(errs, FieldError{Field: fe.GetField(), Message: fe.GetMessage()})
+		}
+		return "", errs
+	}
+	return resp.GetDescription(), nil
+}
+
+func (c *grpcClient) Beat(ctx context.Context, instance string, b Beat) (Result, error) {
+	resp, err := c.rpc.Beat(ctx, beatToProto(instance, b))
+	if err != nil {
+		return Result{}, fromStatus("beat", err)
+	}
+	return Result{Detail: resp.GetDetail()}, nil
+}
+
+// fromStatus turns a gRPC error into an error with a Kind and the plugin's
+// own wording.
+func fromStatus(call string, err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return Temporary(fmt.Errorf("%s: %w", call, err))
+	}
+	msg := st.Message()
+	switch st.Code() {
+	case codes.Canceled, codes.DeadlineExceeded:
+		if msg == "" || errors.Is(err, context.DeadlineExceeded) {
+			msg = "no answer from the plugin before the deadline"
+		}
+	case codes.Unavailable:
+		if msg == "" {
+			msg = "the plugin is not reachable"
+		}
+	}
+	return withKind(codeToKind(st.Code()), errors.New(msg))
+}

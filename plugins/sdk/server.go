@@ -1,0 +1,111 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	targetv1 "github.com/seed-e9b80cf6/heartbeat/proto/heartbeat/target/v1"
+)
+
+// server adapts a Target to the gRPC contract and keeps its instances.
+type server struct {
+	targetv1.UnimplementedTargetServiceServer
+	target Target
+	logger hclog.Logger
+
+	mu        sync.RWMutex
+	instances map[string]Instance
+}
+
+func newServer(t Target, logger hclog.Logger) *server {
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	return &server{target: t, logger: logger, instances: map[string]Instance{}}
+}
+
+func (s *server) Info(context.Context, *targetv1.InfoRequest) (*targetv1.InfoResponse, error) {
+	return infoToProto(s.target.Info()), nil
+}
+
+func (s *server) Configure(ctx context.Context, req *targetv1.ConfigureRequest) (*targetv1.ConfigureResponse, error) {
+	if req.GetInstance() == "" {
+		return nil, status.Error(codes.InvalidArgument, "configure: instance name is empty")
+	}
+	inst, err := s.target.Configure(ctx, ConfigureRequest{
+		Instance: req.GetInstance(),
+		Settings: Settings(req.GetSettingsJson()),
+		Logger:   s.logger.Named(req.GetInstance()),
+	})
+	if err != nil {
+		resp := &targetv1.ConfigureResponse{}
+		for _, fe := range AsFieldErrors(err) {
+			resp.Errors = append(resp.Errors, &targetv1.FieldError{Field: fe.Field, Message: fe.Message})
+		}
+		return resp, nil
+	}
+	if inst == nil {
+		return nil, status.Errorf(codes.Internal, "configure %q: the plugin returned no instance", req.GetInstance())
+	}
+	s.mu.Lock()
+	s.instances[req.GetInstance()] = inst
+	s.mu.Unlock()
+	return &targetv1.ConfigureResponse{Description: inst.Describe()}, nil
+}
+
+func (s *server) Beat(ctx context.Context, req *targetv1.BeatRequest) (resp *targetv1.BeatResponse, err error) {
+	s.mu.RLock()
+	inst, ok := s.instances[req.GetInstance()]
+	s.mu.RUnlock()
+	if !ok {
+		return nil, status.Errorf(codes.FailedPrecondition, "target %q is not configured in this plugin process", req.GetInstance())
+	}
+	// A panic in one beat must not take down the instances of other heartbeats.
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("beat panicked", "instance", req.GetInstance(), "panic", fmt.Sprint(r))
+			resp, err = nil, status.Errorf(codes.Internal, "the plugin failed while delivering the beat: %v", r)
+		}
+	}()
+	res, err := inst.Beat(ctx, beatFromProto(req))
+	if err != nil {
+		return nil, status.Error(kindToCode(KindOf(err), ctx), err.Error())
+	}
+	return &targetv1.BeatResponse{Detail: res.Detail}, nil
+}
+
+func kindToCode(k Kind, ctx context.Context) codes.Code {
+	switch k {
+	case KindPermanent:
+		return codes.InvalidArgument
+	case KindNotFound:
+		return codes.NotFound
+	case KindRateLimited:
+		return codes.ResourceExhausted
+	case KindNotConfigured:
+		return codes.FailedPrecondition
+	}
+	if ctx.Err() != nil {
+		return codes.DeadlineExceeded
+	}
+	return codes.Unavailable
+}
+
+func codeToKind(c codes.Code) Kind {
+	switch c {
+	case codes.InvalidArgument, codes.Unimplemented, codes.PermissionDenied, codes.Unauthenticated:
+		return KindPermanent
+	case codes.NotFound:
+		return KindNotFound
+	case codes.ResourceExhausted:
+		return KindRateLimited
+	case codes.FailedPrecondition:
+		return KindNotConfigured
+	}
+	return KindTemporary
+}

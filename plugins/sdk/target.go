@@ -1,0 +1,119 @@
+package sdk
+
+import (
+	"context"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Target is a kind of monitoring tool. One plugin process serves every
+// instance of its kind that the config declares.
+type Target interface {
+	// Info describes the plugin. It must not block.
+	Info() Info
+	// Configure validates one instance's settings and returns the instance.
+	// Return FieldErrors (or a FieldError) for invalid settings so the user is
+	// shown which setting to fix.
+	Configure(ctx context.Context, req ConfigureRequest) (Instance, error)
+}
+
+// Instance is one configured target, e.g. one Healthchecks check.
+type Instance interface {
+	// Describe returns a one-line description with secrets redacted.
+	Describe() string
+	// Beat delivers one signal. Wrap errors with Permanent, NotFound or
+	// RateLimited to tell the core not to retry; other errors are retried.
+	Beat(ctx context.Context, b Beat) (Result, error)
+}
+
+// ConfigureRequest carries one instance's settings.
+type ConfigureRequest struct {
+	// Instance is the target's name in the config file.
+	Instance string
+	Settings Settings
+	// Logger reaches the core's log, named after the plugin and instance.
+	Logger hclog.Logger
+}
+
+// Info describes a plugin.
+type Info struct {
+	Name        string
+	Version     string
+	Description string
+	// Signals the plugin can deliver; the core never sends others.
+	Signals  []Signal
+	Settings []SettingInfo
+}
+
+// Supports reports whether the plugin delivers s.
+func (i Info) Supports(s Signal) bool {
+	for _, have := range i.Signals {
+		if have == s {
+			return true
+		}
+	}
+	return false
+}
+
+// SettingInfo documents one setting.
+type SettingInfo struct {
+	Name        string
+	Type        string
+	Required    bool
+	Secret      bool
+	Default     string
+	Description string
+}
+
+// Signal is what a beat tells the monitoring tool.
+type Signal int
+
+// The signals, as in the contract.
+const (
+	SignalUnspecified Signal = iota
+	SignalSuccess
+	SignalStart
+	SignalFail
+	SignalLog
+)
+
+func (s Signal) String() string {
+	switch s {
+	case SignalSuccess:
+		return "success"
+	case SignalStart:
+		return "start"
+	case SignalFail:
+		return "fail"
+	case SignalLog:
+		return "log"
+	}
+	return "unspecified"
+}
+
+// Beat is one signal of one heartbeat.
+type Beat struct {
+	Heartbeat   string
+	Signal      Signal
+	Sequence    uint64
+	ScheduledAt time.Time
+	// Message is a one-line human message.
+	Message string
+	// Log is longer output, such as a health check's output tail.
+	Log []byte
+	// RunID pairs a start with the success or fail that finishes it.
+	RunID string
+	// ExitCode is the checked command's exit status, when there is one.
+	ExitCode *int
+	// CheckLatency is how long the health check took; 0 when none ran.
+	CheckLatency time.Duration
+	// Attempt counts delivery attempts, from 1.
+	Attempt int
+}
+
+// Result is what the monitoring tool answered.
+type Result struct {
+	// Detail is safe to log, e.g. "200 OK".
+	Detail string
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/httpclient"
+)
+
+// target is the Uptime Kuma plugin.
+type target struct{}
+
+var _ sdk.Target = target{}
+
+func (target) Info() sdk.Info {
+	return sdk.Info{
+		Name:        "uptimekuma",
+		Version:     sdk.Version(),
+		Description: "pushes up and down beats to Uptime Kuma Push monitors",
+		// Uptime Kuma push monitors only know up and down: no start, no log.
+		Signals: []sdk.Signal{sdk.SignalSuccess, sdk.SignalFail},
+		Settings: []sdk.SettingInfo{
+			{
+				Name: "push_url", Type: "string", Secret: true,
+				Description: "the push URL of an Uptime Kuma Push monitor, as the monitor's page shows it " +
+					"(with or without ?status=up&msg=OK&ping=); required unless base_url and token are set",
+			},
+			{
+				Name: "base_url", Type: "string",
+				Description: "instead of push_url: Uptime Kuma's address, with its path prefix behind a reverse proxy " +
+					"(e.g. https://example.com/kuma); needs token",
+			},
+			{
+				Name: "token", Type: "string", Secret: true,
+				Description: "instead of push_url: the monitor's push token, the part of the push URL after /api/push/; needs base_url",
+			},
+			{
+				Name: "timeout", Type: "duration", Default: defaultTimeout.String(),
+				Description: "how long to wait for Uptime Kuma's answer",
+			},
+			{
+				Name: "ca_file", Type: "string",
+				Description: "PEM file of CA certificates to trust, in addition to the system's, for a server with its own CA",
+			},
+			{
+				Name: "insecure_skip_verify", Type: "bool", Default: "false",
+				Description: "do not verify the server's TLS certificate (prefer ca_file)",
+			},
+		},
+	}
+}
+
+const defaultTimeout = httpclient.DefaultTimeout
+
+func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
+	var s settings
+	if err := req.Settings.Decode(&s); err != nil {
+		return nil, err
+	}
+	ep, errs := parseEndpoint(s)
+	timeout := defaultTimeout
+	if s.Timeout != nil {
+		timeout = s.Timeout.Std()
+		if timeout <= 0 {
+			errs.Add("timeout", "must be more than 0s, e.g. \"10s\"")
+		}
+	}
+	client, err := httpclient.New(timeout, s.tls())
+	if err != nil {
+		errs = append(errs, sdk.AsFieldErrors(err)...)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	logger := req.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	in := &instance{
+		ep:     ep,
+		client: client,
+		logger: logger,
+		where:  where(ep.base),
+	}
+	in.describe = "GET " + in.where + pushRoute + "/" + sdk.RedactSecret(ep.token)
+	logger.Debug("configured", "target", in.describe, "timeout", timeout.String())
+	return in, nil
+}
+
+// where names Uptime Kuma for messages: scheme, host and path prefix,
+// without user info, which may hold a password.
+func where(base *url.URL) string {
+	u := url.URL{Scheme: base.Scheme, Host: base.Host, Path: base.Path}
+	return strings.TrimRight(u.String(), "/")
+}
