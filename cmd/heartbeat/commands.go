@@ -14,6 +14,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/seed-e9b80cf6/heartbeat/core/config"
 	"github.com/seed-e9b80cf6/heartbeat/core/daemon"
 	"github.com/seed-e9b80cf6/heartbeat/core/pluginhost"
@@ -42,6 +44,9 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	hups := make(chan os.Signal, 1)
+	signal.Notify(hups, syscall.SIGHUP)
+	defer signal.Stop(hups)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 
@@ -67,10 +72,34 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 		d.Stop()
 		os.Exit(exitFailed)
 	}()
+	go reloadOnHUP(runCtx, hups, c, d, logger)
 	logger.Info("heartbeat started", "version", sdk.Version(), "config", cfg.File, "heartbeats", len(cfg.Heartbeats), "targets", len(cfg.Targets))
 	d.Run(runCtx)
 	logger.Info("heartbeat stopped")
 	return exitOK
+}
+
+// reloadOnHUP re-reads the config on SIGHUP. An invalid config is
+// rejected and the running one stays in force.
+func reloadOnHUP(ctx context.Context, hups <-chan os.Signal, c *common, d *daemon.Daemon, logger hclog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hups:
+		}
+		path := c.configPath()
+		logger.Info("SIGHUP: reloading the config", "config", path)
+		cfg, err := config.Load(path, config.Options{})
+		if err == nil {
+			err = d.Reload(ctx, cfg)
+		}
+		if err != nil {
+			logger.Error("config reload rejected; the running config stays in force", "config", path, "error", err.Error())
+			continue
+		}
+		logger.Info("config reloaded", "config", path, "heartbeats", len(cfg.Heartbeats), "targets", len(cfg.Targets))
+	}
 }
 
 func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -154,17 +183,28 @@ func cmdSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitOK
 	for _, o := range outcomes {
+		target := o.Target
+		if o.Signal != sdk.SignalSuccess {
+			target += " (" + o.Signal.String() + ")"
+		}
 		switch {
 		case o.Skipped:
-			fmt.Fprintf(stdout, "skip %s -> %s: the target does not take %s signals\n", o.Heartbeat, o.Target, o.Signal)
+			if o.Signal != sdk.SignalStart {
+				fmt.Fprintf(stdout, "skip %s -> %s: the target does not take %s signals\n", o.Heartbeat, target, o.Signal)
+			}
 		case o.Err != nil:
 			code = exitFailed
-			fmt.Fprintf(stdout, "FAIL %s -> %s: %v (%s, %d attempt(s), %s)\n", o.Heartbeat, o.Target, o.Err, o.Kind(), o.Attempts, o.Duration.Round(time.Millisecond))
+			fmt.Fprintf(stdout, "FAIL %s -> %s: %v (%s, %d attempt(s), %s)\n", o.Heartbeat, target, oneLine(o.Err.Error()), o.Kind(), o.Attempts, o.Duration.Round(time.Millisecond))
 		default:
-			fmt.Fprintf(stdout, "ok   %s -> %s: %s (%d attempt(s), %s)\n", o.Heartbeat, o.Target, o.Result.Detail, o.Attempts, o.Duration.Round(time.Millisecond))
+			fmt.Fprintf(stdout, "ok   %s -> %s: %s (%d attempt(s), %s)\n", o.Heartbeat, target, o.Result.Detail, o.Attempts, o.Duration.Round(time.Millisecond))
 		}
 	}
 	return code
+}
+
+// oneLine keeps an error on one output line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func cmdPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) int {

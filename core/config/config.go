@@ -4,8 +4,11 @@
 package config
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
+	"github.com/seed-e9b80cf6/heartbeat/core/check"
 	"github.com/seed-e9b80cf6/heartbeat/core/schedule"
 )
 
@@ -77,5 +80,20 @@ type Heartbeat struct {
 	Expression string
 	Schedule   *schedule.Schedule
 	Targets    []string
-	Pos        Pos
+	// Timezone is the IANA name the schedule is evaluated in ("" = UTC).
+	Timezone string
+	// Check, when set, runs before each beat: success or fail follows it.
+	Check *check.Spec
+	Pos   Pos
+}
+
+// Key identifies the heartbeat's definition: equal keys mean a reload
+// leaves the heartbeat's timing alone.
+func (h *Heartbeat) Key() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%q|%q|%q", h.Expression, h.Timezone, h.Targets)
+	if h.Check != nil {
+		fmt.Fprintf(&b, "|%q|%q|%q|%s", h.Check.HTTP, h.Check.Expect, h.Check.Command, h.Check.Timeout)
+	}
+	return b.String()
 }

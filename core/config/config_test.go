@@ -43,6 +43,9 @@ heartbeats:
     frequency: every 1 day
     timezone: Europe/Stockholm
     targets: web
+    check:
+      command: [/usr/bin/systemctl, is-active, "${UNIT:-butler-sos}"]
+      timeout: 30s
 `
 	cfg, err := Parse("/etc/heartbeat/heartbeat.yaml", []byte(src), env(map[string]string{"HC_UUID": "5b1c7a4e-0d3f-4a5b-9c8d-7e6f5a4b3c2d"}))
 	if err != nil {
@@ -77,6 +80,12 @@ heartbeats:
 	}
 	if len(cfg.Heartbeats) != 2 || cfg.Heartbeats[1].Targets[0] != "web" {
 		t.Fatalf("heartbeats = %+v", cfg.Heartbeats)
+	}
+	if c := cfg.Heartbeats[1].Check; c == nil || strings.Join(c.Command, " ") != "/usr/bin/systemctl is-active butler-sos" || c.Timeout != 30*time.Second {
+		t.Errorf("check = %+v", c)
+	}
+	if cfg.Heartbeats[0].Check != nil || cfg.Heartbeats[0].Key() == cfg.Heartbeats[1].Key() {
+		t.Errorf("keys %q %q", cfg.Heartbeats[0].Key(), cfg.Heartbeats[1].Key())
 	}
 	next, ok := cfg.Heartbeats[1].Schedule.NextFire(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 	if !ok || !next.Equal(time.Date(2026, 6, 1, 22, 0, 0, 0, time.UTC)) {
@@ -116,6 +125,11 @@ func TestParseErrors(t *testing.T) {
 		{"two documents", "targets: {}\n---\nheartbeats: []\n", nil, "c.yaml:2:1", []string{"more than one YAML document"}},
 		{"alias", "targets:\n  a: &x {plugin: log}\n  b: *x\n", nil, "c.yaml:", []string{"aliases"}},
 		{"bad name", "targets:\n  \"my target\": {plugin: log}\nheartbeats: []\n", nil, "c.yaml:2:3", []string{"not a valid name"}},
+		{"check with both kinds", "targets:\n  web: {plugin: log}\nheartbeats:\n  - name: x\n    frequency: every 1 hour\n    targets: [web]\n    check: {http: 'http://h/', command: [true]}\n", nil, "c.yaml:7:32", []string{"both http and command"}},
+		{"check with neither", "targets:\n  web: {plugin: log}\nheartbeats:\n  - name: x\n    frequency: every 1 hour\n    targets: [web]\n    check: {timeout: 5s}\n", nil, "c.yaml:7:12", []string{"needs http or command"}},
+		{"check command as a string", "targets:\n  web: {plugin: log}\nheartbeats:\n  - name: x\n    frequency: every 1 hour\n    targets: [web]\n    check: {command: 'systemctl is-active x'}\n", nil, "c.yaml:7:22", []string{"non-empty list", "no shell"}},
+		{"check expect without http", "targets:\n  web: {plugin: log}\nheartbeats:\n  - name: x\n    frequency: every 1 hour\n    targets: [web]\n    check: {command: [true], expect: ok}\n", nil, "c.yaml:7:30", []string{"expect without http"}},
+		{"check bad URL", "targets:\n  web: {plugin: log}\nheartbeats:\n  - name: x\n    frequency: every 1 hour\n    targets: [web]\n    check: {http: localhost:9997}\n", nil, "c.yaml:7:19", []string{"not an http(s) URL"}},
 		{"butler without heartbeat", "Butler-SOS:\n  logLevel: info\n", nil, "c.yaml:2:3", []string{"no heartbeat section"}},
 		{"butler missing key", "Butler-SOS:\n  heartbeat:\n    enable: false\n    remoteURL: http://x/\n", nil, "c.yaml:3:5", []string{"has no frequency"}},
 		{"butler enable not bool", "Butler-SOS:\n  heartbeat:\n    enable: yes please\n    remoteURL: http://x/\n    frequency: every 1 hour\n", nil, "c.yaml:3:13", []string{"true or false"}},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/seed-e9b80cf6/heartbeat/core/check"
 	"github.com/seed-e9b80cf6/heartbeat/core/schedule"
 )
 
@@ -485,7 +487,7 @@ func (p *parser) heartbeats(cfg *Config, n *yaml.Node) {
 }
 
 func (p *parser) heartbeat(cfg *Config, n *yaml.Node) *Heartbeat {
-	f := p.fields(n, "a heartbeat", []string{"name", "frequency", "cron", "timezone", "targets"})
+	f := p.fields(n, "a heartbeat", []string{"name", "frequency", "cron", "timezone", "targets", "check"})
 	if n.Kind != yaml.MappingNode {
 		return nil
 	}
@@ -509,6 +511,7 @@ func (p *parser) heartbeat(cfg *Config, n *yaml.Node) *Heartbeat {
 				p.errs.add(p.pos(kv[1]), "use an IANA time zone name such as UTC, Europe/Stockholm or America/New_York", "%s: unknown time zone %q", what, tz)
 			} else {
 				loc = l
+				hb.Timezone = tz
 			}
 		}
 	}
@@ -525,6 +528,9 @@ func (p *parser) heartbeat(cfg *Config, n *yaml.Node) *Heartbeat {
 	if hb.Schedule != nil && loc != nil {
 		hb.Schedule = hb.Schedule.In(loc)
 	}
+	if kv, ok := f["check"]; ok {
+		hb.Check = p.check(kv[1], what+": check")
+	}
 	kv, ok = f["targets"]
 	if !ok {
 		p.errs.add(p.pos(n), "add targets: [<name>, ...] naming targets from the targets: section", "%s has no targets", what)
@@ -532,6 +538,76 @@ func (p *parser) heartbeat(cfg *Config, n *yaml.Node) *Heartbeat {
 	}
 	p.heartbeatTargets(cfg, hb, kv[1], what)
 	return hb
+}
+
+const checkExample = "check: { http: \"http://127.0.0.1:9997/health\", timeout: 5s } or check: { command: [\"/usr/bin/systemctl\", \"is-active\", \"butler-sos\"] }"
+
+// check reads a heartbeat's health check.
+func (p *parser) check(n *yaml.Node, what string) *check.Spec {
+	f := p.fields(n, what, []string{"http", "expect", "command", "timeout"})
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	spec := &check.Spec{Timeout: check.DefaultTimeout}
+	httpKV, hasHTTP := f["http"]
+	cmdKV, hasCmd := f["command"]
+	switch {
+	case hasHTTP && hasCmd:
+		p.errs.add(p.pos(cmdKV[0]), "keep either http or command", "%s has both http and command", what)
+		return nil
+	case hasHTTP:
+		u, ok := p.str(httpKV[1], what+": http")
+		if !ok {
+			return nil
+		}
+		if parsed, err := url.Parse(u); err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+			p.errs.add(p.pos(httpKV[1]), "write the full URL of the health endpoint, e.g. http://127.0.0.1:9997/health", "%s: http is not an http(s) URL", what)
+			return nil
+		}
+		spec.HTTP = u
+	case hasCmd:
+		spec.Command = p.argv(cmdKV[1], what+": command")
+		if spec.Command == nil {
+			return nil
+		}
+	default:
+		p.errs.add(p.pos(n), checkExample, "%s needs http or command", what)
+		return nil
+	}
+	if kv, ok := f["expect"]; ok {
+		if !hasHTTP {
+			p.errs.add(p.pos(kv[0]), "expect applies to http checks; a command check succeeds when it exits with status 0", "%s: expect without http", what)
+		} else if s, ok := p.str(kv[1], what+": expect"); ok {
+			spec.Expect = s
+		}
+	}
+	if kv, ok := f["timeout"]; ok {
+		if d, ok := p.duration(kv[1], what+": timeout"); ok {
+			spec.Timeout = d
+		}
+	}
+	return spec
+}
+
+// argv reads a command as a list of strings; no shell is involved.
+func (p *parser) argv(n *yaml.Node, what string) []string {
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		p.errs.add(p.pos(n), "write the program and its arguments as a list, e.g. command: [\"/usr/bin/systemctl\", \"is-active\", \"butler-sos\"]; no shell is used", "%s must be a non-empty list", what)
+		return nil
+	}
+	var argv []string
+	for _, item := range n.Content {
+		s, ok := p.str(item, what)
+		if !ok {
+			return nil
+		}
+		argv = append(argv, s)
+	}
+	if argv[0] == "" {
+		p.errs.add(p.pos(n.Content[0]), "name the program to run", "%s: the program name is empty", what)
+		return nil
+	}
+	return argv
 }
 
 func (p *parser) heartbeatTargets(cfg *Config, hb *Heartbeat, n *yaml.Node, what string) {

@@ -1,16 +1,19 @@
 // Package daemon wires the config, the plugin host, the dispatcher and the
-// scheduler into the running heartbeat daemon.
+// scheduler into the running heartbeat daemon, and applies reloads.
 package daemon
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/seed-e9b80cf6/heartbeat/core/check"
 	"github.com/seed-e9b80cf6/heartbeat/core/config"
 	"github.com/seed-e9b80cf6/heartbeat/core/dispatch"
 	"github.com/seed-e9b80cf6/heartbeat/core/pluginhost"
@@ -23,16 +26,43 @@ const DefaultGrace = 10 * time.Second
 
 // Daemon is a loaded config with its plugins started and configured.
 type Daemon struct {
-	cfg        *config.Config
 	pluginDir  string
 	logger     hclog.Logger
 	host       *pluginhost.Host
 	dispatcher *dispatch.Dispatcher
+	checks     check.Runner
 	clock      scheduler.Clock
 	grace      time.Duration
-	// Descriptions of each target, secrets redacted, from the plugins.
-	descriptions map[string]string
+	observer   Observer
+	sched      *scheduler.Scheduler
+
+	// reloadMu serialises reloads; mu guards the state they swap.
+	reloadMu sync.Mutex
+	mu       sync.RWMutex
+	state    *state
 }
+
+// state is what one config turned into; a reload replaces it whole.
+type state struct {
+	cfg *config.Config
+	// instance is the name each target has in its plugin. A target whose
+	// settings change on reload gets a new instance name, so the old one
+	// keeps working until the new config is known to be good.
+	instance     map[string]string
+	descriptions map[string]string
+	generation   int
+}
+
+// Observer is told about every beat outcome and reload; metrics use it.
+type Observer interface {
+	Outcome(o dispatch.Outcome)
+	Reload(err error)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Outcome(dispatch.Outcome) {}
+func (nopObserver) Reload(error)             {}
 
 // Options configure Start.
 type Options struct {
@@ -40,6 +70,7 @@ type Options struct {
 	PluginDir string
 	Clock     scheduler.Clock
 	Grace     time.Duration
+	Observer  Observer
 }
 
 // Start discovers the plugins cfg uses, starts them and configures every
@@ -55,27 +86,45 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, erro
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
 	}
+	if opts.Observer == nil {
+		opts.Observer = nopObserver{}
+	}
 	host := pluginhost.New(pluginhost.Options{Logger: opts.Logger})
 	d := &Daemon{
-		cfg: cfg, pluginDir: opts.PluginDir, logger: opts.Logger, host: host,
+		pluginDir: opts.PluginDir, logger: opts.Logger, host: host,
 		dispatcher: dispatch.New(host, opts.Logger), clock: opts.Clock, grace: opts.Grace,
-		descriptions: map[string]string{},
+		observer: opts.Observer,
 	}
-	if err := d.startTargets(ctx); err != nil {
+	st, err := d.prepare(ctx, cfg, nil)
+	if err != nil {
 		host.Stop()
 		return nil, err
 	}
+	d.state = st
 	return d, nil
 }
 
-func (d *Daemon) startTargets(ctx context.Context) error {
+// prepare starts and configures the targets of cfg. Targets unchanged from
+// old keep their instances; the others get new instance names. On error,
+// the new instances are dropped and old is left as it was.
+func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*state, error) {
 	found, err := pluginhost.Discover(d.pluginDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	st := &state{cfg: cfg, instance: map[string]string{}, descriptions: map[string]string{}}
+	if old != nil {
+		st.generation = old.generation + 1
+	}
+	var created []string
 	var errs config.Errors
-	for _, name := range d.cfg.TargetNames {
-		t := d.cfg.Targets[name]
+	for _, name := range cfg.TargetNames {
+		t := cfg.Targets[name]
+		if old != nil && sameTarget(old.cfg.Targets[name], t) {
+			st.instance[name] = old.instance[name]
+			st.descriptions[name] = old.descriptions[name]
+			continue
+		}
 		f, ok := pluginhost.Lookup(found, t.Plugin)
 		if !ok {
 			errs = append(errs, unknownPlugin(t, found, d.pluginDir))
@@ -86,18 +135,31 @@ func (d *Daemon) startTargets(ctx context.Context) error {
 			errs = append(errs, &config.Error{Pos: t.Pos, Msg: fmt.Sprintf("target %q: %v", name, err), Fix: fmt.Sprintf("check that %s runs on this machine; run it by hand to see what it says", f.Path)})
 			continue
 		}
-		desc, err := d.host.Configure(ctx, p, name, t.Settings)
+		instance := name
+		if st.generation > 0 {
+			instance = fmt.Sprintf("%s#%d", name, st.generation)
+		}
+		desc, err := d.host.Configure(ctx, p, instance, t.Settings)
 		if err != nil {
 			errs = append(errs, settingErrors(t, err)...)
 			continue
 		}
-		d.descriptions[name] = desc
+		created = append(created, instance)
+		st.instance[name] = instance
+		st.descriptions[name] = desc
 		d.logger.Debug("target ready", "target", name, "plugin", t.Plugin, "version", p.Info().Version, "description", desc)
 	}
 	if len(errs) > 0 {
-		return errs
+		for _, instance := range created {
+			d.host.Forget(instance)
+		}
+		return nil, errs
 	}
-	return nil
+	return st, nil
+}
+
+func sameTarget(a, b *config.Target) bool {
+	return a != nil && b != nil && a.Plugin == b.Plugin && string(a.Settings) == string(b.Settings) && a.Delivery == b.Delivery
 }
 
 func unknownPlugin(t *config.Target, found []pluginhost.Found, dir string) *config.Error {
@@ -126,8 +188,17 @@ func settingErrors(t *config.Target, err error) config.Errors {
 	return out
 }
 
+func (d *Daemon) current() *state {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.state
+}
+
+// Config returns the config in force.
+func (d *Daemon) Config() *config.Config { return d.current().cfg }
+
 // Description returns a target's redacted description.
-func (d *Daemon) Description(target string) string { return d.descriptions[target] }
+func (d *Daemon) Description(target string) string { return d.current().descriptions[target] }
 
 // Host returns the plugin host.
 func (d *Daemon) Host() *pluginhost.Host { return d.host }
@@ -140,58 +211,139 @@ func (d *Daemon) Stop() { d.host.Stop() }
 // the plugins.
 func (d *Daemon) Run(ctx context.Context) {
 	defer d.Stop()
-	jobs := make([]scheduler.Job, 0, len(d.cfg.Heartbeats))
-	for _, hb := range d.cfg.Heartbeats {
-		jobs = append(jobs, scheduler.Job{Name: hb.Name, Schedule: hb.Schedule})
+	st := d.current()
+	for _, hb := range st.cfg.Heartbeats {
 		d.logger.Info("heartbeat scheduled", "heartbeat", hb.Name, "frequency", hb.Expression, "targets", strings.Join(hb.Targets, ","))
 	}
-	if len(jobs) == 0 {
+	if len(st.cfg.Heartbeats) == 0 {
 		d.logger.Warn("no heartbeat is enabled; waiting for a signal to stop")
 	}
-	s := scheduler.New(scheduler.Options{
+	d.mu.Lock()
+	d.sched = scheduler.New(scheduler.Options{
 		Clock:  d.clock,
 		Logger: d.logger,
 		Grace:  d.grace,
-		Run: func(ctx context.Context, t scheduler.Tick) {
-			d.beat(ctx, t)
-		},
+		Run:    func(ctx context.Context, t scheduler.Tick) { d.beat(ctx, t) },
 	})
-	s.Run(ctx, jobs)
+	sched := d.sched
+	d.mu.Unlock()
+	sched.Run(ctx, jobs(st.cfg))
 }
 
-func (d *Daemon) heartbeat(name string) *config.Heartbeat {
-	for _, hb := range d.cfg.Heartbeats {
-		if hb.Name == name {
-			return hb
-		}
-	}
-	return nil
-}
-
-func (d *Daemon) targets(hb *config.Heartbeat) []dispatch.Target {
-	out := make([]dispatch.Target, 0, len(hb.Targets))
-	for _, name := range hb.Targets {
-		t := d.cfg.Targets[name]
-		out = append(out, dispatch.Target{Name: name, Policy: dispatch.Policy(t.Delivery)})
+func jobs(cfg *config.Config) []scheduler.Job {
+	out := make([]scheduler.Job, 0, len(cfg.Heartbeats))
+	for _, hb := range cfg.Heartbeats {
+		out = append(out, scheduler.Job{Name: hb.Name, Schedule: hb.Schedule, Key: hb.Key()})
 	}
 	return out
 }
 
+// Reload applies a new, already loaded config to the running daemon. If
+// any target of the new config cannot be configured, the running config
+// stays in force untouched and the error says why. Unchanged targets keep
+// their plugin instances; unchanged heartbeats keep their timing.
+func (d *Daemon) Reload(ctx context.Context, cfg *config.Config) error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	old := d.current()
+	st, err := d.prepare(ctx, cfg, old)
+	d.observer.Reload(err)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.state = st
+	sched := d.sched
+	d.mu.Unlock()
+	inUse := map[string]bool{}
+	for _, instance := range st.instance {
+		inUse[instance] = true
+	}
+	for _, instance := range old.instance {
+		if !inUse[instance] {
+			d.host.Forget(instance)
+		}
+	}
+	plugins := map[string]bool{}
+	for _, t := range cfg.Targets {
+		plugins[t.Plugin] = true
+	}
+	d.host.StopUnused(plugins)
+	if sched != nil {
+		sched.Update(ctx, jobs(cfg))
+	}
+	return nil
+}
+
+// beatTargets returns the heartbeat's definition and targets in force.
+func (d *Daemon) beatTargets(name string) (*config.Heartbeat, []dispatch.Target) {
+	st := d.current()
+	for _, hb := range st.cfg.Heartbeats {
+		if hb.Name != name {
+			continue
+		}
+		targets := make([]dispatch.Target, 0, len(hb.Targets))
+		for _, t := range hb.Targets {
+			targets = append(targets, dispatch.Target{Name: t, Instance: st.instance[t], Policy: dispatch.Policy(st.cfg.Targets[t].Delivery)})
+		}
+		return hb, targets
+	}
+	return nil, nil
+}
+
+// beat runs one tick: with a health check, a start signal (to targets
+// that take it), the check, then success or fail carrying the check's
+// findings and the same run id; without one, a success signal.
 func (d *Daemon) beat(ctx context.Context, t scheduler.Tick) []dispatch.Outcome {
-	hb := d.heartbeat(t.Heartbeat)
+	hb, targets := d.beatTargets(t.Heartbeat)
 	if hb == nil {
 		return nil
 	}
 	b := sdk.Beat{Heartbeat: hb.Name, Signal: sdk.SignalSuccess, Sequence: t.Sequence, ScheduledAt: t.ScheduledAt}
-	return d.dispatcher.Deliver(ctx, b, d.targets(hb), t.Next)
+	var outcomes []dispatch.Outcome
+	if hb.Check != nil {
+		b.RunID = newRunID()
+		start := b
+		start.Signal = sdk.SignalStart
+		start.Message = "checking: " + hb.Check.Describe()
+		outcomes = append(outcomes, d.deliver(ctx, start, targets, t.Next)...)
+		res := d.checks.Run(ctx, *hb.Check)
+		b.Message, b.Log, b.ExitCode, b.CheckLatency = res.Message, res.Output, res.ExitCode, res.Latency
+		if !res.OK {
+			b.Signal = sdk.SignalFail
+			d.logger.Warn("health check failed; reporting a failure", "heartbeat", hb.Name, "result", res.Message, "duration", res.Latency.Round(time.Millisecond))
+		} else {
+			d.logger.Debug("health check passed", "heartbeat", hb.Name, "result", res.Message, "duration", res.Latency.Round(time.Millisecond))
+		}
+	}
+	return append(outcomes, d.deliver(ctx, b, targets, t.Next)...)
+}
+
+func (d *Daemon) deliver(ctx context.Context, b sdk.Beat, targets []dispatch.Target, next time.Time) []dispatch.Outcome {
+	outcomes := d.dispatcher.Deliver(ctx, b, targets, next)
+	for _, o := range outcomes {
+		d.observer.Outcome(o)
+	}
+	return outcomes
+}
+
+// newRunID returns a random UUID (version 4): Healthchecks, for one,
+// accepts only UUIDs as run ids.
+func newRunID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
 
 // Send delivers one beat now to every target of the named heartbeat, or of
-// every heartbeat when name is empty.
+// every heartbeat when name is empty, health checks included.
 func (d *Daemon) Send(ctx context.Context, name string) ([]dispatch.Outcome, error) {
+	cfg := d.Config()
 	var out []dispatch.Outcome
 	found := false
-	for _, hb := range d.cfg.Heartbeats {
+	for _, hb := range cfg.Heartbeats {
 		if name != "" && hb.Name != name {
 			continue
 		}
@@ -199,11 +351,11 @@ func (d *Daemon) Send(ctx context.Context, name string) ([]dispatch.Outcome, err
 		out = append(out, d.beat(ctx, scheduler.Tick{Heartbeat: hb.Name, Sequence: 1, ScheduledAt: d.clock.Now()})...)
 	}
 	if !found && name != "" {
-		names := make([]string, 0, len(d.cfg.Heartbeats))
-		for _, hb := range d.cfg.Heartbeats {
+		names := make([]string, 0, len(cfg.Heartbeats))
+		for _, hb := range cfg.Heartbeats {
 			names = append(names, hb.Name)
 		}
-		return nil, fmt.Errorf("no heartbeat named %q in %s (heartbeats: %s)", name, d.cfg.File, strings.Join(names, ", "))
+		return nil, fmt.Errorf("no heartbeat named %q in %s (heartbeats: %s)", name, cfg.File, strings.Join(names, ", "))
 	}
 	return out, nil
 }

@@ -31,8 +31,18 @@ type Policy struct {
 
 // Target is one target of a heartbeat.
 type Target struct {
-	Name   string
-	Policy Policy
+	// Name is the target's name in the config, used in logs and outcomes.
+	Name string
+	// Instance is the name the plugin knows the target by; Name when empty.
+	Instance string
+	Policy   Policy
+}
+
+func (t Target) instance() string {
+	if t.Instance != "" {
+		return t.Instance
+	}
+	return t.Name
 }
 
 // Outcome is the result of delivering one beat to one target.
@@ -96,7 +106,7 @@ func (d *Dispatcher) Deliver(ctx context.Context, b sdk.Beat, targets []Target, 
 
 func (d *Dispatcher) deliverOne(ctx context.Context, b sdk.Beat, t Target, deadline time.Time) Outcome {
 	o := Outcome{Heartbeat: b.Heartbeat, Target: t.Name, Signal: b.Signal}
-	if info, ok := d.deliverer.Info(t.Name); ok && !info.Supports(b.Signal) {
+	if info, ok := d.deliverer.Info(t.instance()); ok && !info.Supports(b.Signal) {
 		o.Skipped = true
 		return o
 	}
@@ -111,7 +121,7 @@ func (d *Dispatcher) deliverOne(ctx context.Context, b sdk.Beat, t Target, deadl
 		o.Attempts = attempt
 		b.Attempt = attempt
 		attemptCtx, cancel := context.WithTimeout(ctx, t.Policy.Timeout)
-		o.Result, o.Err = d.deliverer.Beat(attemptCtx, t.Name, b)
+		o.Result, o.Err = d.deliverer.Beat(attemptCtx, t.instance(), b)
 		cancel()
 		if o.Err != nil && attemptCtx.Err() != nil && ctx.Err() == nil {
 			o.Err = sdk.Temporary(fmt.Errorf("no answer within the timeout of %s: %w", t.Policy.Timeout, o.Err))

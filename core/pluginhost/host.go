@@ -111,6 +111,50 @@ func (h *Host) Beat(ctx context.Context, instance string, b sdk.Beat) (sdk.Resul
 	return p.beat(ctx, instance, b)
 }
 
+// Forget drops an instance: it is no longer configured after a restart and
+// Beat no longer reaches it.
+func (h *Host) Forget(instance string) {
+	h.mu.Lock()
+	p, ok := h.instances[instance]
+	delete(h.instances, instance)
+	h.mu.Unlock()
+	if ok {
+		p.Forget(instance)
+	}
+}
+
+// StopUnused ends the plugin processes whose names are not in keep.
+func (h *Host) StopUnused(keep map[string]bool) {
+	h.mu.Lock()
+	var stop []*Plugin
+	for name, p := range h.plugins {
+		if !keep[name] {
+			stop = append(stop, p)
+			delete(h.plugins, name)
+		}
+	}
+	for instance, p := range h.instances {
+		if !keep[p.Name()] {
+			delete(h.instances, instance)
+		}
+	}
+	h.mu.Unlock()
+	for _, p := range stop {
+		p.stop()
+	}
+}
+
+// Plugins lists the plugins the host has started.
+func (h *Host) Plugins() []*Plugin {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*Plugin, 0, len(h.plugins))
+	for _, p := range h.plugins {
+		out = append(out, p)
+	}
+	return out
+}
+
 // Stop ends every plugin process.
 func (h *Host) Stop() {
 	h.mu.Lock()
