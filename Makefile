@@ -26,6 +26,8 @@ build:
 		echo "$(GO) build -o $(BIN)/plugins/heartbeat-target-$$p ./plugins/$$p"; \
 		$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/heartbeat-target-$$p ./plugins/$$p || exit 1; \
 	done
+	@# heartbeat refuses plugins that group or others may write (whatever the umask)
+	chmod go-w $(BIN)/plugins $(BIN)/plugins/* $(BIN)/heartbeat
 
 ## run: build and run the daemon on the bundled example config (no external service needed)
 run: build

@@ -18,6 +18,7 @@ import (
 
 	"github.com/seed-e9b80cf6/heartbeat/core/config"
 	"github.com/seed-e9b80cf6/heartbeat/core/daemon"
+	"github.com/seed-e9b80cf6/heartbeat/core/metrics"
 	"github.com/seed-e9b80cf6/heartbeat/core/pluginhost"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
 )
@@ -50,10 +51,20 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 
-	d, err := daemon.Start(runCtx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg)})
+	m := metrics.New()
+	d, err := daemon.Start(runCtx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg), Observer: m})
 	if err != nil {
 		printError(stderr, err)
 		return exitInvalid
+	}
+	if cfg.Listen != "" {
+		addr, _, err := metrics.Serve(runCtx, cfg.Listen, m.Handler(daemonStatus{d}))
+		if err != nil {
+			d.Stop()
+			printError(stderr, err)
+			return exitFailed
+		}
+		logger.Info("serving metrics and health", "metrics", "http://"+addr.String()+"/metrics", "health", "http://"+addr.String()+"/healthz")
 	}
 	go func() {
 		sig := <-sigs
@@ -77,6 +88,19 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	d.Run(runCtx)
 	logger.Info("heartbeat stopped")
 	return exitOK
+}
+
+// daemonStatus adapts the daemon to what the health endpoint reads.
+type daemonStatus struct{ d *daemon.Daemon }
+
+func (s daemonStatus) SchedulerRunning() bool { return s.d.SchedulerRunning() }
+
+func (s daemonStatus) Plugins() []metrics.PluginState {
+	var out []metrics.PluginState
+	for _, p := range s.d.PluginStates() {
+		out = append(out, metrics.PluginState(p))
+	}
+	return out
 }
 
 // reloadOnHUP re-reads the config on SIGHUP. An invalid config is

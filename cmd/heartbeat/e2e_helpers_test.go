@@ -72,6 +72,12 @@ func buildBinaries(t testing.TB) binaries {
 				return
 			}
 		}
+		// heartbeat refuses plugins writable by group or others; a umask of
+		// 002 would otherwise make every test fail.
+		for out := range pkgs {
+			_ = os.Chmod(out, 0o755)
+		}
+		_ = os.Chmod(pluginDir, 0o755)
 		buildOnce.bins = binaries{core: filepath.Join(dir, "heartbeat"), pluginDir: pluginDir}
 	})
 	if buildOnce.err != nil {

@@ -35,6 +35,20 @@ type Config struct {
 	Heartbeats  []*Heartbeat
 	// ButlerSOS is set when the file is a Butler SOS config.
 	ButlerSOS bool
+	// Listen is the address of the metrics and health endpoint; empty: off.
+	Listen string
+	// Plugins holds per-plugin settings (pinned checksums), by plugin name.
+	Plugins map[string]PluginSettings
+	// InsecurePluginPermissions turns off the refusal of plugin files and
+	// directories writable by group or others, like ssh's StrictModes=no.
+	InsecurePluginPermissions bool
+}
+
+// PluginSettings are the operator's settings for one plugin binary.
+type PluginSettings struct {
+	// SHA256 pins the binary: one with another checksum is refused.
+	SHA256 []byte
+	Pos    Pos
 }
 
 // Target is one configured instance of a target plugin.

@@ -2,10 +2,13 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -322,7 +325,26 @@ func (p *parser) name(n *yaml.Node, what string) (string, bool) {
 
 // heartbeatFile reads heartbeat's own config format.
 func (p *parser) heartbeatFile(cfg *Config, root *yaml.Node) {
-	top := p.fields(root, "the config file", []string{"plugin_dir", "targets", "heartbeats"})
+	top := p.fields(root, "the config file", []string{"plugin_dir", "plugins", "insecure_plugin_permissions", "listen", "targets", "heartbeats"})
+	if kv, ok := top["listen"]; ok {
+		if addr, ok := p.str(kv[1], "listen"); ok {
+			if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
+				p.errs.add(p.pos(kv[1]), "write host:port, e.g. listen: 127.0.0.1:9464", "listen: %q is not a host:port address", addr)
+			} else {
+				cfg.Listen = addr
+			}
+		}
+	}
+	if kv, ok := top["insecure_plugin_permissions"]; ok {
+		var b bool
+		if kv[1].Tag != "!!bool" || kv[1].Decode(&b) != nil {
+			p.errs.add(p.pos(kv[1]), "write true or false", "insecure_plugin_permissions must be true or false")
+		}
+		cfg.InsecurePluginPermissions = b
+	}
+	if kv, ok := top["plugins"]; ok {
+		p.plugins(cfg, kv[1])
+	}
 	if kv, ok := top["plugin_dir"]; ok {
 		if dir, ok := p.str(kv[1], "plugin_dir"); ok && dir != "" {
 			if !filepath.IsAbs(dir) {
@@ -343,6 +365,33 @@ func (p *parser) heartbeatFile(cfg *Config, root *yaml.Node) {
 		return
 	}
 	p.heartbeats(cfg, kv[1])
+}
+
+// plugins reads the per-plugin section: plugins: { http: { sha256: ... } }.
+func (p *parser) plugins(cfg *Config, n *yaml.Node) {
+	cfg.Plugins = map[string]PluginSettings{}
+	names := p.fields(n, "plugins", nil)
+	for name, kv := range names {
+		if _, ok := p.name(kv[0], "plugin name"); !ok {
+			continue
+		}
+		f := p.fields(kv[1], fmt.Sprintf("plugin %q", name), []string{"sha256"})
+		ps := PluginSettings{Pos: p.pos(kv[0])}
+		if sum, ok := f["sha256"]; ok {
+			s, ok := p.str(sum[1], "sha256")
+			if !ok {
+				continue
+			}
+			b, err := hex.DecodeString(strings.TrimSpace(s))
+			if err != nil || len(b) != sha256.Size {
+				p.errs.add(p.pos(sum[1]), "copy the checksum from heartbeat plugins --sha256 (64 hex digits)", "plugin %q: sha256 is not a SHA-256 checksum", name)
+				continue
+			}
+			ps.SHA256 = b
+			ps.Pos = p.pos(sum[1])
+		}
+		cfg.Plugins[name] = ps
+	}
 }
 
 func (p *parser) targets(cfg *Config, n *yaml.Node) {

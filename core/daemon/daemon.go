@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -35,6 +36,7 @@ type Daemon struct {
 	grace      time.Duration
 	observer   Observer
 	sched      *scheduler.Scheduler
+	running    atomic.Bool
 
 	// reloadMu serialises reloads; mu guards the state they swap.
 	reloadMu sync.Mutex
@@ -130,6 +132,15 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*
 			errs = append(errs, unknownPlugin(t, found, d.pluginDir))
 			continue
 		}
+		if pin, ok := cfg.Plugins[t.Plugin]; ok {
+			f.SHA256 = pin.SHA256
+		}
+		if !cfg.InsecurePluginPermissions {
+			if err := pluginhost.Verify(f); err != nil {
+				errs = append(errs, &config.Error{Pos: t.Pos, Msg: fmt.Sprintf("target %q: refusing plugin %s: %v", name, t.Plugin, err)})
+				continue
+			}
+		}
 		p, err := d.host.Start(ctx, f)
 		if err != nil {
 			errs = append(errs, &config.Error{Pos: t.Pos, Msg: fmt.Sprintf("target %q: %v", name, err), Fix: fmt.Sprintf("check that %s runs on this machine; run it by hand to see what it says", f.Path)})
@@ -139,7 +150,12 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*
 		if st.generation > 0 {
 			instance = fmt.Sprintf("%s#%d", name, st.generation)
 		}
-		desc, err := d.host.Configure(ctx, p, instance, t.Settings)
+		settings, err := readSecretFiles(t.Settings, p.Info())
+		if err != nil {
+			errs = append(errs, settingErrors(t, err)...)
+			continue
+		}
+		desc, err := d.host.Configure(ctx, p, instance, settings)
 		if err != nil {
 			errs = append(errs, settingErrors(t, err)...)
 			continue
@@ -159,7 +175,10 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*
 }
 
 func sameTarget(a, b *config.Target) bool {
-	return a != nil && b != nil && a.Plugin == b.Plugin && string(a.Settings) == string(b.Settings) && a.Delivery == b.Delivery
+	// Targets reading secret files are configured again on every reload, so
+	// a rotated secret is picked up.
+	return a != nil && b != nil && a.Plugin == b.Plugin && string(a.Settings) == string(b.Settings) && a.Delivery == b.Delivery &&
+		!strings.Contains(string(a.Settings), fileSuffix+`"`)
 }
 
 func unknownPlugin(t *config.Target, found []pluginhost.Found, dir string) *config.Error {
@@ -227,7 +246,31 @@ func (d *Daemon) Run(ctx context.Context) {
 	})
 	sched := d.sched
 	d.mu.Unlock()
+	superviseCtx, stopSupervising := context.WithCancel(ctx)
+	defer stopSupervising()
+	go d.host.Supervise(superviseCtx)
+	d.running.Store(true)
+	defer d.running.Store(false)
 	sched.Run(ctx, jobs(st.cfg))
+}
+
+// SchedulerRunning reports whether Run is scheduling beats.
+func (d *Daemon) SchedulerRunning() bool { return d.running.Load() }
+
+// PluginStates lists the started plugins and whether their processes run.
+func (d *Daemon) PluginStates() []PluginState {
+	var out []PluginState
+	for _, p := range d.host.Plugins() {
+		out = append(out, PluginState{Name: p.Name(), Running: p.Running(), Restarts: p.Restarts()})
+	}
+	return out
+}
+
+// PluginState is one plugin's process state.
+type PluginState struct {
+	Name     string
+	Running  bool
+	Restarts int
 }
 
 func jobs(cfg *config.Config) []scheduler.Job {

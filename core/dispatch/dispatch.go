@@ -6,6 +6,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -122,8 +123,9 @@ func (d *Dispatcher) deliverOne(ctx context.Context, b sdk.Beat, t Target, deadl
 		b.Attempt = attempt
 		attemptCtx, cancel := context.WithTimeout(ctx, t.Policy.Timeout)
 		o.Result, o.Err = d.deliverer.Beat(attemptCtx, t.instance(), b)
+		timedOut := errors.Is(attemptCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 		cancel()
-		if o.Err != nil && attemptCtx.Err() != nil && ctx.Err() == nil {
+		if o.Err != nil && timedOut {
 			o.Err = sdk.Temporary(fmt.Errorf("no answer within the timeout of %s: %w", t.Policy.Timeout, o.Err))
 		}
 		if o.Err == nil || !sdk.KindOf(o.Err).Retryable() || attempt > t.Policy.Retries || ctx.Err() != nil {

@@ -17,6 +17,9 @@ type Found struct {
 	// Name is the part after heartbeat-target-, as written in configs.
 	Name string
 	Path string
+	// SHA256, when set, pins the binary: go-plugin refuses to run a file
+	// with another checksum.
+	SHA256 []byte
 }
 
 // Discover lists the plugins in dir: regular, executable files named

@@ -2,6 +2,8 @@ package pluginhost
 
 import (
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os/exec"
 	"sync"
@@ -109,6 +111,34 @@ func (h *Host) Beat(ctx context.Context, instance string, b sdk.Beat) (sdk.Resul
 		return sdk.Result{}, sdk.Errorf(sdk.KindPermanent, "target %q is not configured", instance)
 	}
 	return p.beat(ctx, instance, b)
+}
+
+// superviseInterval is how often Supervise looks for exited plugins.
+const superviseInterval = time.Second
+
+// Supervise starts plugins that exited again (subject to the restart
+// backoff) without waiting for the next beat that needs them, until ctx is
+// done, so a heartbeat beating hourly does not find its plugin dead.
+func (h *Host) Supervise(ctx context.Context) {
+	t := time.NewTicker(superviseInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, p := range h.Plugins() {
+			if p.Running() || p.isStopped() {
+				continue
+			}
+			startCtx, cancel := context.WithTimeout(ctx, startTimeout)
+			if _, err := p.live(startCtx); err != nil {
+				h.logger.Debug("plugin not running", "plugin", p.Name(), "error", err.Error())
+			}
+			cancel()
+		}
+	}
 }
 
 // Forget drops an instance: it is no longer configured after a restart and
@@ -257,10 +287,8 @@ func (p *Plugin) live(ctx context.Context) (sdk.Client, error) {
 	}
 	if err := p.startLocked(ctx); err != nil {
 		p.startedAt = now
-		if p.starts > 0 || p.backoff > 0 {
-			p.backoff = min(max(p.backoff*2, restartBackoffMin), restartBackoffMax)
-			p.notBefore = now.Add(p.backoff)
-		}
+		p.backoff = min(max(p.backoff*2, restartBackoffMin), restartBackoffMax)
+		p.notBefore = now.Add(p.backoff)
 		return nil, err
 	}
 	p.startedAt = now
@@ -273,7 +301,12 @@ func (p *Plugin) startLocked(ctx context.Context) error {
 	cmd.Env = []string{sdk.LogLevelEnv + "=" + levelName(logger)}
 	isolate(cmd)
 	named := logger.Named(sdk.BinaryPrefix + p.found.Name)
+	var secure *plugin.SecureConfig
+	if len(p.found.SHA256) > 0 {
+		secure = &plugin.SecureConfig{Checksum: p.found.SHA256, Hash: sha256.New()}
+	}
 	client := plugin.NewClient(&plugin.ClientConfig{
+		SecureConfig:     secure,
 		HandshakeConfig:  sdk.Handshake(),
 		VersionedPlugins: sdk.HostPluginSets(),
 		Cmd:              cmd,
@@ -292,6 +325,10 @@ func (p *Plugin) startLocked(ctx context.Context) error {
 		return sdk.Temporary(fmt.Errorf("cannot start plugin %s (%s): %w", p.found.Name, p.found.Path, err))
 	}
 	proto, err := client.Client()
+	if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+		client.Kill()
+		return sdk.Permanent(fmt.Errorf("plugin %s (%s) does not match the sha256 pinned in the config: the binary changed; check where the new one came from, then update the pin with heartbeat plugins --sha256", p.found.Name, p.found.Path))
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -372,6 +409,12 @@ func (p *Plugin) beat(ctx context.Context, instance string, b sdk.Beat) (sdk.Res
 		return sdk.Result{}, sdk.Temporary(fmt.Errorf("plugin %s exited during the beat: %w", p.found.Name, err))
 	}
 	return res, err
+}
+
+func (p *Plugin) isStopped() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopped
 }
 
 func (p *Plugin) exited() bool {

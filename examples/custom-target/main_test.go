@@ -31,6 +31,12 @@ func TestCustomPluginWithRealCore(t *testing.T) {
 	}
 	build(filepath.Join(pluginDir, "heartbeat-target-file"), ".", here)
 	build(filepath.Join(dir, "heartbeat"), "./cmd/heartbeat", repo)
+	// heartbeat refuses plugins that group or others may write.
+	for _, p := range []string{pluginDir, filepath.Join(pluginDir, "heartbeat-target-file")} {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	journal := filepath.Join(dir, "beats.log")
 	cfg := filepath.Join(dir, "heartbeat.yaml")
