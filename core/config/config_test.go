@@ -238,3 +238,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The bad-input corpus never loads (except files whose problem only the
+// plugins can see) and never panics; see cmd/heartbeat for the messages.
+func TestBadInputCorpusIsRejected(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "bad", "*.yaml"))
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			_, err := Load(file, env(nil))
+			pluginLevel := strings.Contains(file, "unknown-plugin-name")
+			if (err == nil) != pluginLevel {
+				t.Errorf("Load error = %v", err)
+			}
+		})
+	}
+}

@@ -112,8 +112,8 @@ func (p *parser) parseYAML(data []byte) (*yaml.Node, error) {
 		return nil, nil
 	}
 	root := doc.Content[0]
-	if err := checkDepth(root, 0); err != nil {
-		return nil, &Error{Pos: p.pos(root), Msg: err.Error(), Fix: "a heartbeat config nests a few levels at most"}
+	if e := p.checkShape(root, 0); e != nil {
+		return nil, e
 	}
 	return root, nil
 }
@@ -133,8 +133,11 @@ func (p *parser) syntaxError(data []byte, err error) error {
 	}
 	pos.Column = firstColumn(data, pos.Line)
 	fix := "check the indentation (spaces, not tabs) and that every key is followed by ': '"
-	if strings.Contains(msg, "found character that cannot start any token") {
+	switch {
+	case strings.Contains(msg, "found character that cannot start any token"):
 		fix = "YAML does not allow tabs for indentation; indent with spaces"
+	case strings.Contains(msg, "control characters"), strings.Contains(msg, "invalid leading UTF-8"), strings.Contains(msg, "invalid trailing UTF-8"), strings.Contains(msg, "UTF-16"):
+		fix = "the file holds control characters or is not UTF-8 text: give the path of the YAML config file, saved as UTF-8"
 	}
 	return &Error{Pos: pos, Msg: "invalid YAML: " + msg, Fix: fix}
 }
@@ -177,16 +180,18 @@ func firstColumn(data []byte, line int) int {
 
 const maxDepth = 32
 
-func checkDepth(n *yaml.Node, depth int) error {
+// checkShape refuses aliases (an alias bomb expands exponentially) and
+// nesting deeper than any real config needs.
+func (p *parser) checkShape(n *yaml.Node, depth int) *Error {
 	if depth > maxDepth {
-		return fmt.Errorf("the config nests more than %d levels deep", maxDepth)
+		return &Error{Pos: p.pos(n), Msg: fmt.Sprintf("the config nests more than %d levels deep", maxDepth), Fix: "a heartbeat config nests a few levels at most"}
 	}
 	if n.Kind == yaml.AliasNode {
-		return fmt.Errorf("YAML aliases (*name) are not supported in heartbeat configs")
+		return &Error{Pos: p.pos(n), Msg: "YAML aliases (*name) are not supported in heartbeat configs", Fix: "write the value out in full where the alias is"}
 	}
 	for _, c := range n.Content {
-		if err := checkDepth(c, depth+1); err != nil {
-			return err
+		if e := p.checkShape(c, depth+1); e != nil {
+			return e
 		}
 	}
 	return nil
