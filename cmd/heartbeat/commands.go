@@ -131,6 +131,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if _, err := parseFlags(fs, args); err != nil {
 		return exitInvalid
 	}
+	c.quieter()
 	logger, err := c.logger(stderr)
 	if err != nil {
 		printError(stderr, err)
@@ -176,10 +177,7 @@ func cmdSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, err := parseFlags(fs, args); err != nil {
 		return exitInvalid
 	}
-	c.logLevel = strings.ToLower(c.logLevel)
-	if c.logLevel == "info" {
-		c.logLevel = "warn" // the outcome lines below say it all
-	}
+	c.quieter()
 	logger, err := c.logger(stderr)
 	if err != nil {
 		printError(stderr, err)
@@ -310,5 +308,5 @@ func cmdVersion(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if !*withPlugins {
 		return exitOK
 	}
-	return cmdPlugins(ctx, append([]string{"--plugin-dir", c.resolvePluginDir(nil)}, args...), stdout, stderr)
+	return cmdPlugins(ctx, []string{"--plugin-dir", c.resolvePluginDir(nil)}, stdout, stderr)
 }

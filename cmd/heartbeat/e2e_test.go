@@ -269,6 +269,30 @@ func TestPluginRunByHandExplainsItself(t *testing.T) {
 	}
 }
 
+func TestVersion(t *testing.T) {
+	bins := buildBinaries(t)
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"version"}, []string{"heartbeat ", "commit ", "go1."}},
+		{[]string{"version", "--plugins", "--plugin-dir", bins.pluginDir}, []string{"heartbeat ", "NAME", "healthchecks", "uptimekuma", "http", "log"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			stdout, stderr, code := runCLI(t, bins, nil, tt.args...)
+			if code != exitOK {
+				t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("output lacks %q:\n%s", w, stdout)
+				}
+			}
+		})
+	}
+}
+
 func TestPluginsListsBundledPlugins(t *testing.T) {
 	bins := buildBinaries(t)
 	stdout, stderr, code := runCLI(t, bins, nil, "plugins", "--plugin-dir", bins.pluginDir, "--sha256")

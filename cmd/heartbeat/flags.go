@@ -52,6 +52,14 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// quieter raises the default log level to warn for one-shot commands,
+// whose own output says what happened.
+func (c *common) quieter() {
+	if strings.EqualFold(c.logLevel, "info") {
+		c.logLevel = "warn"
+	}
+}
+
 func (c *common) logger(stderr io.Writer) (hclog.Logger, error) {
 	level := hclog.LevelFromString(c.logLevel)
 	if level == hclog.NoLevel {

@@ -121,7 +121,12 @@ func (d *Dispatcher) deliverOne(ctx context.Context, b sdk.Beat, t Target, deadl
 	for attempt := 1; ; attempt++ {
 		o.Attempts = attempt
 		b.Attempt = attempt
-		attemptCtx, cancel := context.WithTimeout(ctx, t.Policy.Timeout)
+		attemptCtx, cancel := ctx, context.CancelFunc(func() {})
+		if t.Policy.Timeout > 0 {
+			// Without a timeout only the deadline bounds an attempt: a zero
+			// timeout must not fail every attempt before it is sent.
+			attemptCtx, cancel = context.WithTimeout(ctx, t.Policy.Timeout)
+		}
 		o.Result, o.Err = d.deliverer.Beat(attemptCtx, t.instance(), b)
 		timedOut := errors.Is(attemptCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 		cancel()
@@ -131,7 +136,9 @@ func (d *Dispatcher) deliverOne(ctx context.Context, b sdk.Beat, t Target, deadl
 		if o.Err == nil || !sdk.KindOf(o.Err).Retryable() || attempt > t.Policy.Retries || ctx.Err() != nil {
 			break
 		}
-		// Full jitter keeps many heartbeats from retrying in step.
+		// Jitter (half the backoff, or up to all of it) keeps many
+		// heartbeats from retrying in step. rand.N panics on n <= 0.
+		backoff = max(backoff, 0)
 		wait := backoff/2 + rand.N(backoff/2+1)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait+t.Policy.Timeout/4 {
 			break // the next beat is due before a retry could finish

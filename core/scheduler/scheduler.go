@@ -112,14 +112,14 @@ func (s *Scheduler) Run(ctx context.Context, jobs []Job) {
 		heap.Push(h, e)
 		s.fire(runCtx, &wg, h, e, now, true)
 	}
-	now := s.opts.Clock.Now()
+	now := s.now()
 	for _, j := range jobs {
 		add(j, now)
 	}
 	last := now
 	for {
 		wait := maxSleep
-		now = s.opts.Clock.Now()
+		now = s.now()
 		if now.Before(last.Add(-maxSleep)) {
 			s.clockWentBack(h, last, now)
 		}
@@ -140,12 +140,17 @@ func (s *Scheduler) Run(ctx context.Context, jobs []Job) {
 			case <-s.opts.Clock.After(wait):
 			}
 		}
-		now = s.opts.Clock.Now()
+		now = s.now()
 		for h.Len() > 0 && h.peek().ok && !h.peek().next.After(now) {
 			s.fire(runCtx, &wg, h, h.peek(), now, false)
 		}
 	}
 }
+
+// now reads the wall clock. A monotonic clock reading is dropped: with one,
+// Before and Sub would compare monotonic times and a wall clock set back
+// would go unnoticed.
+func (s *Scheduler) now() time.Time { return s.opts.Clock.Now().Round(0) }
 
 // Update replaces the jobs of a running scheduler. Jobs whose Name and Key
 // are unchanged keep their timing: no double beat, no skipped beat. New
@@ -159,7 +164,7 @@ func (s *Scheduler) Update(ctx context.Context, jobs []Job) {
 
 func (s *Scheduler) apply(h *entryHeap, byName map[string]*entry, jobs []Job, add func(Job, time.Time)) {
 	keep := map[string]bool{}
-	now := s.opts.Clock.Now()
+	now := s.now()
 	for _, j := range jobs {
 		keep[j.Name] = true
 		if e, ok := byName[j.Name]; ok && e.job.Key == j.Key {

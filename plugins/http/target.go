@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -43,9 +45,17 @@ type settings struct {
 	Headers       map[string]string `json:"headers"`
 	Body          string            `json:"body"`
 	Timeout       sdk.Duration      `json:"timeout"`
-	SuccessStatus []string          `json:"success_status"`
+	SuccessStatus statusSpecs       `json:"success_status"`
 	FailURL       string            `json:"fail_url"`
-	httpclient.TLSSettings
+	// The fields of httpclient.TLSSettings, spelled out: errors in an
+	// embedded struct would name the Go field path (TLSSettings.ca_file)
+	// instead of the setting.
+	CAFile             string `json:"ca_file"`
+	InsecureSkipVerify bool   `json:"insecure_skip_verify"`
+}
+
+func (s settings) tls() httpclient.TLSSettings {
+	return httpclient.TLSSettings{CAFile: s.CAFile, InsecureSkipVerify: s.InsecureSkipVerify}
 }
 
 func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
@@ -79,16 +89,21 @@ func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instan
 	if s.Timeout < 0 {
 		errs.Add("timeout", "must be positive, e.g. 10s")
 	}
-	for name := range s.Headers {
-		if name == "" || strings.ContainsAny(name, " \t\r\n:") {
+	for _, name := range sortedNames(s.Headers) {
+		if !validHeaderName(name) {
 			errs.Add("headers", "%q is not a valid header name", name)
+			continue
+		}
+		if !validHeaderValue(s.Headers[name]) {
+			// The value may be a secret: name the header only.
+			errs.Add("headers", "the value of %s holds a line break or another control character", name)
 		}
 	}
 	accept, err := parseStatusSet(s.SuccessStatus)
 	if err != nil {
 		errs.Add("success_status", "%v", err)
 	}
-	client, err := httpclient.New(s.Timeout.Std(), s.TLSSettings)
+	client, err := httpclient.New(s.Timeout.Std(), s.tls())
 	if err != nil {
 		errs = append(errs, sdk.AsFieldErrors(err)...)
 	}
@@ -119,6 +134,39 @@ func redactParseError(err error) string {
 		return ue.Err.Error()
 	}
 	return "malformed"
+}
+
+// statusSpecs is the success_status setting: a list of codes and classes.
+// YAML writes codes as numbers (204) and classes as strings ("2xx"); both
+// are taken, as is a single value without a list.
+type statusSpecs []string
+
+func (s *statusSpecs) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		return nil
+	}
+	var items []json.RawMessage
+	if len(b) > 0 && b[0] != '[' && b[0] != '{' {
+		items = []json.RawMessage{b}
+	} else if err := json.Unmarshal(b, &items); err != nil {
+		return sdk.FieldError{Message: `must be a list of status codes and classes, e.g. [200, 204] or ["2xx"]`}
+	}
+	out := make(statusSpecs, 0, len(items))
+	for _, item := range items {
+		var str string
+		if err := json.Unmarshal(item, &str); err == nil {
+			out = append(out, str)
+			continue
+		}
+		var num json.Number
+		if err := json.Unmarshal(item, &num); err != nil {
+			return sdk.FieldError{Message: fmt.Sprintf("%s is neither a status code (100-599) nor a class such as 2xx", item)}
+		}
+		out = append(out, num.String())
+	}
+	*s = out
+	return nil
 }
 
 // statusSet holds the accepted status codes: exact codes and classes.
@@ -187,6 +235,11 @@ func (i *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 		return sdk.Result{}, sdk.Errorf(sdk.KindPermanent, "cannot build a request for %s", sdk.RedactURL(target))
 	}
 	for name, value := range i.settings.Headers {
+		if http.CanonicalHeaderKey(name) == "Host" {
+			// net/http ignores a Host header; the request's Host is sent.
+			req.Host = value
+			continue
+		}
 		req.Header.Set(name, value)
 	}
 	resp, err := httpclient.Do(ctx, i.client, req)
@@ -207,6 +260,43 @@ func (i *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 		return sdk.Result{}, sdk.Temporary(err)
 	}
 	return sdk.Result{}, sdk.Permanent(err)
+}
+
+// validHeaderName reports whether name is an HTTP token (RFC 9110): net/http
+// refuses to send any other, which would fail every beat.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, c := range []byte(name) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue reports whether net/http will send value: no control
+// characters other than tab.
+func validHeaderValue(value string) bool {
+	for _, c := range []byte(value) {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedNames(m map[string]string) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func newRequest(method, target string, body *bytes.Reader) (*http.Request, error) {

@@ -176,6 +176,13 @@ func TestConfigureFieldErrors(t *testing.T) {
 	}
 }
 
+func TestDurationNullKeepsDefault(t *testing.T) {
+	s := echoSettings{Timeout: sdk.Duration(5 * time.Second)}
+	if err := sdk.Settings(`{"timeout":null}`).Decode(&s); err != nil || s.Timeout.Std() != 5*time.Second {
+		t.Errorf("timeout %v, err %v", s.Timeout.Std(), err)
+	}
+}
+
 func TestRedact(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"https://hc-ping.com/5b1c7a4e-0d3f-4a5b-9c8d-7e6f5a4b3c2d", "https://hc-ping.com/…3c2d"},
@@ -211,6 +218,9 @@ func TestDecodeEmbeddedSettings(t *testing.T) {
 	}
 	if s.URL != "u" || s.CAFile != "/ca.pem" {
 		t.Errorf("decoded %+v", s)
+	}
+	if err := sdk.Settings(`{"url":"u","ca_file":7}`).Decode(&s); err == nil || !strings.HasPrefix(err.Error(), "ca_file: ") {
+		t.Errorf("type error in an embedded setting = %v, want it named ca_file", err)
 	}
 	err := sdk.Settings(`{"url":"u","ca_fil":"x"}`).Decode(&s)
 	if err == nil || !strings.Contains(err.Error(), "known settings: url, ca_file") {

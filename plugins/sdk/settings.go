@@ -44,8 +44,10 @@ func (s Settings) Decode(v any) error {
 func fieldErrorFor(name string, err error) FieldError {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
+		// typeErr.Field is a Go path for embedded structs; keep the
+		// setting's own name unless the error is deeper inside it.
 		field := name
-		if typeErr.Field != "" && typeErr.Field != name {
+		if strings.HasPrefix(typeErr.Field, name+".") {
 			field = typeErr.Field
 		}
 		return FieldError{Field: field, Message: fmt.Sprintf("must be %s, not %s", describeGoType(typeErr.Type.Kind().String()), typeErr.Value)}
@@ -151,6 +153,9 @@ type Duration time.Duration
 
 // UnmarshalJSON accepts a Go duration string or a number of seconds.
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		return nil // an empty YAML value: keep the default
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
 		parsed, err := time.ParseDuration(strings.TrimSpace(s))
