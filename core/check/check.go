@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
-	"syscall"
 	"time"
 
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
@@ -139,9 +138,8 @@ func runCommand(ctx context.Context, s Spec, timeout time.Duration) Result {
 	cmd := exec.CommandContext(ctx, name, s.Command[1:]...)
 	out := &tailBuffer{max: MaxOutput}
 	cmd.Stdout, cmd.Stderr = out, out
-	// Its own process group, so a timeout ends the command's children too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	isolate(cmd)
+	cmd.Cancel = func() error { return killGroup(cmd.Process.Pid) }
 	// Children holding the output pipe open must not keep Wait waiting.
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
