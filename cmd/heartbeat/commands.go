@@ -126,28 +126,39 @@ func reloadOnHUP(ctx context.Context, hups <-chan os.Signal, c *common, d *daemo
 	}
 }
 
+// startDaemon loads the config and starts its plugins for a one-shot
+// command; errors are printed.
+func (c *common) startDaemon(ctx context.Context, stderr io.Writer) (*daemon.Daemon, bool) {
+	logger, err := c.logger(stderr)
+	if err != nil {
+		printError(stderr, err)
+		return nil, false
+	}
+	cfg, err := c.loadConfig()
+	if err != nil {
+		printError(stderr, err)
+		return nil, false
+	}
+	d, err := daemon.Start(ctx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg)})
+	if err != nil {
+		printError(stderr, err)
+		return nil, false
+	}
+	return d, true
+}
+
 func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, c := newFlagSet("validate", stderr)
 	if _, err := parseFlags(fs, args); err != nil {
 		return exitInvalid
 	}
 	c.quieter()
-	logger, err := c.logger(stderr)
-	if err != nil {
-		printError(stderr, err)
-		return exitInvalid
-	}
-	cfg, err := c.loadConfig()
-	if err != nil {
-		printError(stderr, err)
-		return exitInvalid
-	}
-	d, err := daemon.Start(ctx, cfg, daemon.Options{Logger: logger.Named("validate"), PluginDir: c.resolvePluginDir(cfg)})
-	if err != nil {
-		printError(stderr, err)
+	d, ok := c.startDaemon(ctx, stderr)
+	if !ok {
 		return exitInvalid
 	}
 	defer d.Stop()
+	cfg := d.Config()
 	for _, hb := range cfg.Heartbeats {
 		for _, w := range hb.Schedule.Warnings() {
 			fmt.Fprintf(stderr, "warning: %s: heartbeat %q: %s\n", hb.Pos, hb.Name, w)
@@ -178,19 +189,8 @@ func cmdSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	c.quieter()
-	logger, err := c.logger(stderr)
-	if err != nil {
-		printError(stderr, err)
-		return exitInvalid
-	}
-	cfg, err := c.loadConfig()
-	if err != nil {
-		printError(stderr, err)
-		return exitInvalid
-	}
-	d, err := daemon.Start(ctx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg)})
-	if err != nil {
-		printError(stderr, err)
+	d, ok := c.startDaemon(ctx, stderr)
+	if !ok {
 		return exitInvalid
 	}
 	defer d.Stop()
