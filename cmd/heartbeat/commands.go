@@ -52,7 +52,7 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	defer stop()
 
 	m := metrics.New()
-	d, err := daemon.Start(runCtx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg), Observer: m})
+	d, err := daemon.Start(runCtx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg), Observer: m, CheckWrapper: selfExecutable()})
 	if err != nil {
 		printError(stderr, err)
 		return exitInvalid
@@ -126,6 +126,16 @@ func reloadOnHUP(ctx context.Context, hups <-chan os.Signal, c *common, d *daemo
 	}
 }
 
+// selfExecutable is this heartbeat binary, which runs health check
+// commands under its wrapper; "" (no wrapper) when it cannot be found.
+func selfExecutable() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return exe
+}
+
 // startDaemon loads the config and starts its plugins for a one-shot
 // command; errors are printed.
 func (c *common) startDaemon(ctx context.Context, stderr io.Writer) (*daemon.Daemon, bool) {
@@ -139,7 +149,7 @@ func (c *common) startDaemon(ctx context.Context, stderr io.Writer) (*daemon.Dae
 		printError(stderr, err)
 		return nil, false
 	}
-	d, err := daemon.Start(ctx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg)})
+	d, err := daemon.Start(ctx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg), CheckWrapper: selfExecutable()})
 	if err != nil {
 		printError(stderr, err)
 		return nil, false

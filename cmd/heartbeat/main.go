@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/seed-e9b80cf6/heartbeat/core/check"
 )
 
 // Exit codes.
@@ -17,6 +19,9 @@ const (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == check.WrapperArg {
+		os.Exit(check.RunWrapper(os.Args[2:], os.Stderr))
+	}
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 

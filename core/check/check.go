@@ -67,6 +67,10 @@ type Runner struct {
 	// Client sends HTTP checks; a client with no timeout of its own is fine,
 	// the check's timeout applies.
 	Client *http.Client
+	// Wrapper, when set, is the heartbeat executable: commands then run
+	// under `heartbeat __check-exec`, which ends everything the command
+	// started if heartbeat itself is killed (see RunWrapper).
+	Wrapper string
 }
 
 // Run performs the check within its timeout.
@@ -82,7 +86,7 @@ func (r Runner) Run(ctx context.Context, s Spec) Result {
 	if s.HTTP != "" {
 		res = r.runHTTP(ctx, s, timeout)
 	} else {
-		res = runCommand(ctx, s, timeout)
+		res = runCommand(ctx, s, timeout, r.Wrapper)
 	}
 	res.Latency = time.Since(start)
 	return res
@@ -133,9 +137,13 @@ func innerError(err error) string {
 	return err.Error()
 }
 
-func runCommand(ctx context.Context, s Spec, timeout time.Duration) Result {
+func runCommand(ctx context.Context, s Spec, timeout time.Duration, wrapper string) Result {
 	name := s.Command[0]
-	cmd := exec.CommandContext(ctx, name, s.Command[1:]...)
+	argv := s.Command
+	if wrapper != "" {
+		argv = append([]string{wrapper, WrapperArg, "--"}, s.Command...)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	out := &tailBuffer{max: MaxOutput}
 	cmd.Stdout, cmd.Stderr = out, out
 	isolate(cmd)

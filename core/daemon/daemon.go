@@ -73,6 +73,9 @@ type Options struct {
 	Clock     scheduler.Clock
 	Grace     time.Duration
 	Observer  Observer
+	// CheckWrapper is the heartbeat executable, which supervises health
+	// check commands (check.Runner.Wrapper); empty runs them directly.
+	CheckWrapper string
 }
 
 // Start discovers the plugins cfg uses, starts them and configures every
@@ -95,7 +98,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, erro
 	d := &Daemon{
 		pluginDir: opts.PluginDir, logger: opts.Logger, host: host,
 		dispatcher: dispatch.New(host, opts.Logger), clock: opts.Clock, grace: opts.Grace,
-		observer: opts.Observer,
+		observer: opts.Observer, checks: check.Runner{Wrapper: opts.CheckWrapper},
 	}
 	st, err := d.prepare(ctx, cfg, nil)
 	if err != nil {
@@ -349,7 +352,7 @@ func (d *Daemon) beat(ctx context.Context, t scheduler.Tick) []dispatch.Outcome 
 		start := b
 		start.Signal = sdk.SignalStart
 		start.Message = "checking: " + hb.Check.Describe()
-		outcomes = append(outcomes, d.deliver(ctx, start, targets, t.Next)...)
+		outcomes = append(outcomes, d.deliver(ctx, start, targets, deliveryDeadline(t.Next))...)
 		res := d.checks.Run(ctx, *hb.Check)
 		b.Message, b.Log, b.ExitCode, b.CheckLatency = res.Message, res.Output, res.ExitCode, res.Latency
 		if !res.OK {
@@ -359,7 +362,36 @@ func (d *Daemon) beat(ctx context.Context, t scheduler.Tick) []dispatch.Outcome 
 			d.logger.Debug("health check passed", "heartbeat", hb.Name, "result", res.Message, "duration", res.Latency.Round(time.Millisecond))
 		}
 	}
-	return append(outcomes, d.deliver(ctx, b, targets, t.Next)...)
+	deadline := deliveryDeadline(t.Next)
+	if hb.Check != nil && !deadline.IsZero() {
+		// A check that ran up to the next beat must still get its finish
+		// signal out: one attempt's time at least. The next tick of this
+		// heartbeat is then skipped rather than this result lost.
+		if least := time.Now().Add(longestTimeout(targets)); deadline.Before(least) {
+			deadline = least
+		}
+	}
+	return append(outcomes, d.deliver(ctx, b, targets, deadline)...)
+}
+
+// deadlineMargin ends a beat's retries a little before the heartbeat's next
+// beat, so a beat cut at its deadline has finished when the next is due
+// instead of making the scheduler skip it as still in progress.
+const deadlineMargin = 100 * time.Millisecond
+
+func deliveryDeadline(next time.Time) time.Time {
+	if next.IsZero() {
+		return next
+	}
+	return next.Add(-deadlineMargin)
+}
+
+func longestTimeout(targets []dispatch.Target) time.Duration {
+	var longest time.Duration
+	for _, t := range targets {
+		longest = max(longest, t.Policy.Timeout)
+	}
+	return longest
 }
 
 func (d *Daemon) deliver(ctx context.Context, b sdk.Beat, targets []dispatch.Target, next time.Time) []dispatch.Outcome {

@@ -19,7 +19,7 @@ type fakeStatus struct {
 }
 
 func (f fakeStatus) SchedulerRunning() bool { return f.running }
-func (f fakeStatus) Plugins() []PluginState  { return f.plugins }
+func (f fakeStatus) Plugins() []PluginState { return f.plugins }
 
 func scrape(t *testing.T, h http.Handler, path string) (int, string) {
 	t.Helper()

@@ -52,19 +52,55 @@ func mk(t float64) date {
 		n := math.NaN()
 		return date{t: n, Y: n, M: n, D: n, dw: n, h: n, m: n, s: n}
 	}
-	t = math.Trunc(t)
-	days := math.Floor(t / msDay)
-	rem := t - days*msDay
-	y, mo, d := civil(int64(days))
-	dw := math.Mod(days+4, 7)
+	ms := int64(t)
+	t = float64(ms)
+	days := ms / 86400000
+	rem := ms % 86400000
+	if rem < 0 {
+		days--
+		rem += 86400000
+	}
+	y, mo, d := civil(days)
+	dw := (days + 4) % 7
 	if dw < 0 {
 		dw += 7
 	}
-	h := math.Floor(rem / msHour)
-	rem -= h * msHour
-	mi := math.Floor(rem / msMin)
-	rem -= mi * msMin
-	return date{t: t, Y: float64(y), M: float64(mo), D: float64(d), dw: dw + 1, h: h, m: mi, s: math.Floor(rem / msSec)}
+	rem /= 1000
+	return date{t: t, Y: float64(y), M: float64(mo), D: float64(d), dw: float64(dw + 1),
+		h: float64(rem / 3600), m: float64(rem / 60 % 60), s: float64(rem % 60)}
+}
+
+// plainYear reports whether d is a valid date whose year Date.UTC takes
+// as is (it maps years 0-99 to 1900-1999), so that same-day arithmetic may
+// skip the calendar conversion.
+func plainYear(d date) bool { return (d.Y >= 100 || d.Y < 0) && d.Y <= 275000 && d.Y >= -271000 }
+
+// dayStart is the first millisecond of d's day.
+func dayStart(d date) float64 { return math.Floor(d.t/msDay) * msDay }
+
+// atTime is jsUTC(d.Y, d.M-1, d.D, h, m, s) for h, m, s within their
+// ranges, computed without a calendar round trip.
+func atTime(d date, h, m, s float64) date {
+	if !plainYear(d) || !(h >= 0 && h <= 23 && m >= 0 && m <= 59 && s >= 0 && s <= 59) {
+		return mk(jsUTC(d.Y, d.M-1, d.D, h, m, s))
+	}
+	t := dayStart(d) + h*msHour + m*msMin + s*msSec
+	return date{t: t, Y: d.Y, M: d.M, D: d.D, dw: d.dw, h: h, m: m, s: s}
+}
+
+// mkNear is mk(t) reusing ref's calendar fields when t falls on ref's day.
+func mkNear(t float64, ref date) date {
+	if isNaN(ref.t) || ref.t == never || isNaN(t) || math.Abs(t) > maxTime {
+		return mk(t)
+	}
+	ds := dayStart(ref)
+	if t < ds || t >= ds+msDay {
+		return mk(t)
+	}
+	t = math.Trunc(t)
+	rem := int64(t-ds) / 1000
+	return date{t: t, Y: ref.Y, M: ref.M, D: ref.D, dw: ref.dw,
+		h: float64(rem / 3600), m: float64(rem / 60 % 60), s: float64(rem % 60)}
 }
 
 // civil converts days since 1970-01-01 to a proleptic Gregorian date.
@@ -110,10 +146,9 @@ func daysFromCivil(y, m, d int64) int64 {
 
 // jsUTC is Date.UTC(Y, M, D, h, m, s) with M zero-based.
 func jsUTC(Y, M, D, h, m, s float64) float64 {
-	for _, v := range [...]float64{Y, M, D, h, m, s} {
-		if isNaN(v) || math.IsInf(v, 0) {
-			return math.NaN()
-		}
+	// NaN or ±Inf in any argument makes the Date invalid.
+	if x := Y + M + D + h + m + s; x-x != 0 {
+		return math.NaN()
 	}
 	if Y >= 0 && Y <= 99 {
 		Y += 1900
@@ -152,9 +187,8 @@ func monthLen(d date) float64 {
 
 // yearLen is later.dy.extent()[1]; a JavaScript `year % 4 ? 365 : 366`.
 func yearLen(d date) float64 {
-	r := math.Mod(d.Y, 4)
-	if r != 0 && !isNaN(r) {
-		return 365
+	if isNaN(d.Y) || int64(d.Y)%4 == 0 {
+		return 366
 	}
-	return 366
+	return 365
 }

@@ -40,8 +40,8 @@ func describe(in []uint16, pos int, want []tok) (msg, hint string) {
 		what = fmt.Sprintf("expected '%s' again to finish 'starting on the N %s'", words[want[0]][len(words[want[0]])-1], words[want[0]][len(words[want[0]])-1])
 	case len(want) > 0 && want[0] == tSecond:
 		what = "expected a time period such as 'minutes'"
-		cands = []string{"s", "sec", "secs", "second", "seconds", "m", "min", "mins", "minute", "minutes",
-			"h", "hour", "hours", "day", "days", "week", "weeks", "month", "months", "year", "years",
+		cands = []string{"seconds", "second", "secs", "sec", "minutes", "minute", "mins", "min",
+			"hours", "hour", "days", "day", "weeks", "week", "months", "month", "years", "year",
 			"day of the week", "day of the year", "week of the month", "week of the year", "day instance"}
 	default:
 		what = "expected 'every', 'at', 'on', 'on the', 'after', 'before', 'of', 'in', 'except', 'also' or 'and'"
@@ -69,7 +69,7 @@ func describe(in []uint16, pos int, want []tok) (msg, hint string) {
 		case word == "hourly" || word == "daily" || word == "weekly" || word == "monthly":
 			return msg, fmt.Sprintf("write it as 'every 1 %s'", map[string]string{"hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month"}[word])
 		case len(word) > 0 && word[0] >= '0' && word[0] <= '9':
-			return msg, "start with 'every', e.g. 'every " + spaced(word) + "'"
+			return msg, "start with 'every', e.g. 'every " + spaced(restAt(in, pos)) + "'"
 		}
 	}
 	if len(word) > 0 && word[0] >= '0' && word[0] <= '9' && len(want) > 0 && want[0] == tSecond {
@@ -117,6 +117,19 @@ func isCronLike(in []uint16) bool {
 		}
 	}
 	return fields == 5 || fields == 6
+}
+
+// restAt returns the rest of the input from pos (shortened), for hints.
+func restAt(in []uint16, pos int) string {
+	end := min(len(in), pos+30)
+	var b strings.Builder
+	for _, c := range in[pos:end] {
+		if isSpace(c) {
+			c = ' '
+		}
+		b.WriteRune(rune(c))
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // wordAt returns the ASCII-ish word starting at pos, for messages.

@@ -188,7 +188,10 @@ func (c *compiled) end(from date) (date, bool) {
 	return res, has
 }
 
-func (c *compiled) tickNext(d date) date { return mk(c.tick.end(d).t + msSec) }
+func (c *compiled) tickNext(d date) date {
+	e := c.tick.end(d)
+	return mkNear(e.t+msSec, e)
+}
 
 // program is a whole later schedule: alternatives and exceptions.
 type program struct {
@@ -213,26 +216,37 @@ func after(a, b date) bool {
 }
 
 // next is later.schedule(...).next(count, from). Entries may be NaN where
-// later would produce an invalid Date. nil means no occurrence (or that
-// later would have thrown).
-func (p *program) next(count int, fromMS float64) (out []float64) {
+// later would produce an invalid Date. ok=false where later would throw
+// (it rejects the epoch itself as a start date, for one).
+func (p *program) next(count int, fromMS float64) (out []float64, ok bool) {
 	if count <= 0 || isNaN(fromMS) || math.Abs(fromMS) > maxTime || fromMS == 0 {
-		return nil
+		return nil, false
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			if _, ok := r.(jsThrow); !ok {
+			if _, isThrow := r.(jsThrow); !isThrow {
 				panic(r)
 			}
-			out = nil
+			out, ok = nil, false
 		}
 	}()
 	from := mk(fromMS)
-	starts := make([]date, len(p.scheds))
+	out = make([]float64, 0, min(count, maxAttempts))
+	var startBuf [4]date
+	starts := startBuf[:0]
+	if len(p.scheds) > len(startBuf) {
+		starts = make([]date, 0, len(p.scheds))
+	}
+	starts = starts[:len(p.scheds)]
 	for i := range p.scheds {
 		starts[i] = p.scheds[i].start(from)
 	}
-	exs := make([]exRange, len(p.excs))
+	var exBuf [2]exRange
+	exs := exBuf[:0]
+	if len(p.excs) > len(exBuf) {
+		exs = make([]exRange, 0, len(p.excs))
+	}
+	exs = exs[:len(p.excs)]
 	for i := range p.excs {
 		exs[i] = p.excRange(i, from)
 	}
@@ -273,7 +287,7 @@ func (p *program) next(count int, fromMS float64) (out []float64) {
 		}
 		loop--
 	}
-	return out
+	return out, true
 }
 
 func (p *program) excRange(i int, from date) exRange {

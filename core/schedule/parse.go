@@ -37,6 +37,12 @@ const (
 	maxTotalVals = 1000000
 )
 
+// everyUse records an `every N <period>` for warnings.
+type everyUse struct {
+	k kind
+	n float64
+}
+
 // builder reproduces later.parse.recur's state machine.
 type builder struct {
 	schedules, exceptions []*def
@@ -54,6 +60,7 @@ type builder struct {
 		set  bool
 		into *def
 	}
+	everys []everyUse // each `every N <period>`, for warnings
 	total  int
 	thrown bool // later itself would have thrown
 	big    bool // a list grew past our limits
@@ -95,6 +102,7 @@ func (b *builder) addKey(name key, min, max float64) {
 	}
 	li := b.cur.list(name)
 	if b.every != 0 && !isNaN(b.every) {
+		b.everys = append(b.everys, everyUse{name.k, b.every})
 		b.values = b.ap(min, max, b.every)
 		b.last.k, b.last.x, b.last.c, b.last.m, b.last.set, b.last.into = name, b.every, len(b.cur.vals[li]), max, true, b.cur
 	}
@@ -186,8 +194,12 @@ func (p *parser) parseToken(expected ...tok) (tok, []uint16) {
 	t, s, e := p.peek(expected...)
 	p.pos = e
 	if t == tNone {
+		// Keep the first expectation at a position: it names what is
+		// really missing ("every five" lacks a number, not a period).
+		if p.err != p.pos || p.want == nil {
+			p.want = expected
+		}
 		p.err = p.pos
-		p.want = expected
 		return tNone, nil
 	}
 	return t, p.in[s:e]

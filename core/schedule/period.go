@@ -137,11 +137,11 @@ func (k kind) start(d date) date {
 	case kSec, kTime:
 		return d
 	case kMin:
-		return mk(jsUTC(d.Y, d.M-1, d.D, or0(d.h), or0(d.m), 0))
+		return atTime(d, or0(d.h), or0(d.m), 0)
 	case kHour:
-		return mk(jsUTC(d.Y, d.M-1, d.D, or0(d.h), 0, 0))
+		return atTime(d, or0(d.h), 0, 0)
 	case kDay, kDow, kDoy:
-		return ymd(d.Y, d.M, d.D)
+		return atTime(d, 0, 0, 0)
 	case kDc:
 		return ymd(d.Y, d.M, math.Max(1, or((kDc.val(d)-1)*7+1, 1)))
 	case kWom:
@@ -160,11 +160,11 @@ func (k kind) end(d date) date {
 	case kSec, kTime:
 		return d
 	case kMin:
-		return mk(jsUTC(d.Y, d.M-1, d.D, d.h, d.m, 59))
+		return atTime(d, d.h, d.m, 59)
 	case kHour:
-		return mk(jsUTC(d.Y, d.M-1, d.D, d.h, 59, 59))
+		return atTime(d, d.h, 59, 59)
 	case kDay, kDow, kDoy:
-		return ymdEnd(d.Y, d.M, d.D)
+		return atTime(d, 23, 59, 59)
 	case kDc:
 		return ymdEnd(d.Y, d.M, math.Min(kDc.val(d)*7, monthLen(d)))
 	case kWom:
@@ -192,7 +192,7 @@ func (k kind) next(d date, v float64) date {
 		} else if v <= d.s {
 			inc = 60 - d.s + v
 		}
-		return mk(d.t + inc*msSec)
+		return mkNear(d.t+inc*msSec, d)
 	case kMin:
 		inc := v - d.m
 		if v > 59 {
@@ -200,16 +200,15 @@ func (k kind) next(d date, v float64) date {
 		} else if v <= d.m {
 			inc = 60 - d.m + v
 		}
-		return mk(d.t + inc*msMin - d.s*msSec)
+		return mkNear(d.t+inc*msMin-d.s*msSec, d)
 	case kHour:
 		if v > 23 {
 			v = 0
 		}
-		add := 0.0
-		if v <= d.h {
-			add = 1
+		if !(v <= d.h) { // NaN (an empty list) also stays on this day
+			return atTime(d, or0(v), 0, 0)
 		}
-		return mk(jsUTC(d.Y, d.M-1, d.D+add, or0(v), 0, 0))
+		return mk(jsUTC(d.Y, d.M-1, d.D+1, or0(v), 0, 0))
 	case kTime:
 		if v > 86399 {
 			v = 0
@@ -350,7 +349,46 @@ func woyStart(d date) date {
 	return ymd(d.Y, d.M, d.D-x)
 }
 
+// dayNum is the day number (days since 1970-01-01) of a valid date.
+func dayNum(d date) int64 { return int64(math.Floor(d.t / msDay)) }
+
+// fastWoy reports whether the integer shortcuts below agree with later's
+// Date arithmetic for d: a valid date well clear of Date.UTC's 0-99 years.
+func fastWoy(d date) bool { return d.Y >= 200 && d.Y <= 200000 }
+
+// woyThu is the day number of the Thursday of d's ISO week.
+func woyThu(d date) int64 {
+	x := int64(6)
+	if d.dw > 1 {
+		x = int64(d.dw) - 2
+	}
+	return dayNum(d) - x + 3
+}
+
+func dowOf(day int64) int64 {
+	w := (day + 4) % 7
+	if w < 0 {
+		w += 7
+	}
+	return w + 1
+}
+
 func woyVal(d date) float64 {
+	if fastWoy(d) {
+		thu := woyThu(d)
+		y, _, _ := civil(thu)
+		py := y - 1
+		if py < 1970 {
+			panic(jsThrow{})
+		}
+		dec31 := daysFromCivil(py, 12, 31)
+		w := dowOf(dec31)
+		next := dec31 + (5 - w)
+		if 5 <= w {
+			next += 7
+		}
+		return float64(1 + (thu-next)/7)
+	}
 	thu := dowNext(woyStart(d), 5)
 	// later.Y.prev gives NEVER before 1970 and later then throws.
 	py := thu.Y - 1
@@ -362,6 +400,13 @@ func woyVal(d date) float64 {
 }
 
 func woyMax(d date) float64 {
+	if fastWoy(d) {
+		y, _, _ := civil(woyThu(d))
+		if dowOf(daysFromCivil(y, 1, 1)) == 5 || dowOf(daysFromCivil(y, 12, 31)) == 5 {
+			return 53
+		}
+		return 52
+	}
 	year := dowNext(woyStart(d), 5)
 	first := ymd(year.Y, 1, 1).dw
 	last := ymdEnd(year.Y, 12, 31).dw

@@ -129,6 +129,9 @@ func (s *Schedule) Next(n int, from time.Time) []time.Time {
 		return s.cronNext(n, from)
 	}
 	ms := s.nextMS(n, toMS(from))
+	if len(ms) == 0 {
+		return nil
+	}
 	out := make([]time.Time, 0, len(ms))
 	for _, t := range ms {
 		if isNaN(t) {
@@ -146,12 +149,13 @@ func (s *Schedule) nextMS(n int, from int64) []float64 {
 		return nil
 	}
 	if s.loc == nil {
-		return s.prog.next(n, float64(from))
+		res, _ := s.prog.next(n, float64(from))
+		return res
 	}
 	ft := time.UnixMilli(from).In(s.loc)
 	_, off := ft.Zone()
 	wall := from + int64(off)*1000
-	res := s.prog.next(n, float64(wall))
+	res, _ := s.prog.next(n, float64(wall))
 	out := res[:0]
 	prev := float64(from) - 1
 	for _, w := range res {
@@ -193,14 +197,16 @@ func (s *Schedule) NextFire(now time.Time) (time.Time, bool) {
 		if float64(cur) >= end2100 {
 			return time.Time{}, false
 		}
-		res := s.nextMS(2, cur)
+		// later asks for next(2, now); the first entry does not depend on
+		// the count, so the second is only computed when it is needed.
+		res := s.nextMS(1, cur)
 		if len(res) == 0 || isNaN(res[0]) {
 			return time.Time{}, false
 		}
 		diff := res[0] - float64(cur)
 		if diff < msSec {
 			diff = msSec
-			if len(res) > 1 && !isNaN(res[1]) {
+			if res = s.nextMS(2, cur); len(res) > 1 && !isNaN(res[1]) {
 				diff = res[1] - float64(cur)
 			}
 		}

@@ -1,3 +1,135 @@
 package schedule
 
-func textWarnings(b *builder) []string { return nil }
+import (
+	"fmt"
+	"sort"
+)
+
+var periodNames = [...]string{kSec: "second", kMin: "minute", kHour: "hour", kTime: "time of day", kDay: "day of the month",
+	kDow: "day of the week", kDc: "day instance", kDoy: "day of the year", kWom: "week of the month",
+	kWoy: "week of the year", kMonth: "month", kYear: "year"}
+
+// textWarnings lists what later will do with a parsed frequency that its
+// author most likely did not intend.
+func textWarnings(b *builder) []string {
+	var w []string
+	seen := map[string]bool{}
+	addf := func(format string, args ...any) {
+		m := fmt.Sprintf(format, args...)
+		if !seen[m] {
+			seen[m] = true
+			w = append(w, m)
+		}
+	}
+	for _, e := range b.everys {
+		n := e.n
+		if n <= 1 || isNaN(n) || e.k == kYear || e.k == kDow {
+			continue
+		}
+		var cycle float64
+		var unit, within string
+		switch e.k {
+		case kSec:
+			cycle, unit, within = 60, "seconds", "minute"
+		case kMin:
+			cycle, unit, within = 60, "minutes", "hour"
+		case kHour:
+			cycle, unit, within = 24, "hours", "day"
+		case kMonth:
+			cycle, unit, within = 12, "months", "year"
+		case kDay:
+			addf("'every %g days' counts days of the month (1, %g, %g, ...) and starts again on the 1st of each month, so gaps at month ends are shorter", n, 1+n, 1+2*n)
+			continue
+		case kWoy, kWom, kDoy, kDc:
+			plural := map[kind]string{kWoy: "weeks", kWom: "weeks of the month", kDoy: "days of the year", kDc: "day instances"}[e.k]
+			within := map[kind]string{kWoy: "year", kWom: "month", kDoy: "year", kDc: "month"}[e.k]
+			addf("'every %g %s' counts from the start of each %s and starts again there, so the gap at the turn of the %s is shorter", n, plural, within, within)
+			continue
+		default:
+			continue
+		}
+		base := 0.0
+		if e.k == kMonth {
+			base = 1
+		}
+		one := unit[:len(unit)-1]
+		switch {
+		case n >= cycle:
+			addf("'every %g %s' fires only once per %s (%s %g): steps are counted within each %s, not from the last fire", n, unit, within, one, base, within)
+		case int(cycle)%int(n) != 0:
+			last := base + float64(int(cycle-1)/int(n))*n
+			addf("'every %g %s' starts again at the start of each %s: it fires in %s %g, %g, ..., %g, then %g again (a gap of %g %s)", n, unit, within, one, base, base+n, last, base, cycle+base-last, unit)
+		}
+	}
+	for gi, group := range [][]*def{b.schedules, b.exceptions} {
+		for _, d := range group {
+			finest := -1
+			for i, k := range d.keys {
+				if finest < 0 || k.k.rangeSecs() <= d.keys[finest].k.rangeSecs() {
+					finest = i
+				}
+			}
+			for i, k := range d.keys {
+				vals := d.vals[i]
+				if k.mod == 0 && len(vals) == 0 {
+					addf("a %s range in this frequency ends before it starts, so it matches nothing and later then behaves erratically; write ranges from low to high", periodNames[k.k])
+				}
+				if k.mod == 0 && !sortedVals(vals) {
+					addf("%s values are not in increasing order; later then only finds the first one, so list them from low to high (e.g. 'at 9:00 and 17:00', 'on mon and fri')", periodNames[k.k])
+				}
+				if k.mod == 0 && outOfRange(k.k, vals) {
+					addf("a %s value is out of range; later then fires at odd times", periodNames[k.k])
+				}
+			}
+			if gi == 0 && finest >= 0 && d.keys[finest].mod != 0 {
+				addf("'after'/'before' on its own matches every second of the period it allows, so this fires every second; combine it with a frequency, e.g. 'every 1 hour after 9:00'")
+			}
+			if gi == 0 && len(d.keys) == 1 && d.keys[0].k == kYear && len(d.vals[0]) == 1 {
+				addf("a single year on its own fires at the start of that year and then every second until it ends; add a time, e.g. 'at 9:00 in 2027'")
+			}
+		}
+	}
+	if len(b.exceptions) > 0 {
+		addf("'except' can stall later's search when it removes an occurrence: e.g. 'every 1 hour except at 12:00' fires every second from 11:00 to 12:00 and then never again; check the listed fire times")
+	}
+	return w
+}
+
+func sortedVals(vals []float64) bool {
+	// A trailing 0 stands for "last" in 1-based periods and is meant to sort last.
+	v := vals
+	if n := len(v); n > 1 && v[n-1] == 0 {
+		v = v[:n-1]
+	}
+	return sort.Float64sAreSorted(v)
+}
+
+func outOfRange(k kind, vals []float64) bool {
+	var hi float64
+	switch k {
+	case kSec, kMin:
+		hi = 59
+	case kHour:
+		hi = 23
+	case kDay:
+		hi = 31
+	case kDow:
+		hi = 7
+	case kDc, kWom:
+		hi = 5
+	case kDoy:
+		hi = 366
+	case kWoy:
+		hi = 53
+	case kMonth:
+		hi = 12
+	default:
+		return false
+	}
+	for _, v := range vals {
+		if v > hi {
+			return true
+		}
+	}
+	return false
+}
