@@ -126,6 +126,26 @@ func reloadOnHUP(ctx context.Context, hups <-chan os.Signal, c *common, d *daemo
 	}
 }
 
+// shortestGap is the shortest time between the next few beats of hb.
+func shortestGap(hb *config.Heartbeat, from time.Time) (time.Duration, bool) {
+	prev, ok := hb.Schedule.NextFire(from)
+	if !ok {
+		return 0, false
+	}
+	var shortest time.Duration
+	for i := 0; i < 5; i++ {
+		next, ok := hb.Schedule.NextFire(prev)
+		if !ok {
+			break
+		}
+		if gap := next.Sub(prev); shortest == 0 || gap < shortest {
+			shortest = gap
+		}
+		prev = next
+	}
+	return shortest, shortest > 0
+}
+
 // selfExecutable is this heartbeat binary, which runs health check
 // commands under its wrapper; "" (no wrapper) when it cannot be found.
 func selfExecutable() string {
@@ -169,15 +189,20 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	defer d.Stop()
 	cfg := d.Config()
+	now := time.Now()
 	for _, hb := range cfg.Heartbeats {
 		for _, w := range hb.Schedule.Warnings() {
 			fmt.Fprintf(stderr, "warning: %s: heartbeat %q: %s\n", hb.Pos, hb.Name, w)
+		}
+		if hb.Check != nil {
+			if gap, ok := shortestGap(hb, now); ok && hb.Check.Timeout >= gap {
+				fmt.Fprintf(stderr, "warning: %s: heartbeat %q: the check may run %s but beats come every %s: a slow check delays the next beat; use a shorter check timeout\n", hb.Pos, hb.Name, hb.Check.Timeout, gap)
+			}
 		}
 	}
 	for _, name := range cfg.TargetNames {
 		fmt.Fprintf(stdout, "target %s: plugin %s: %s\n", name, cfg.Targets[name].Plugin, d.Description(name))
 	}
-	now := time.Now()
 	for _, hb := range cfg.Heartbeats {
 		next := "never"
 		if t, ok := hb.Schedule.NextFire(now); ok {
