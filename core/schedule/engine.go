@@ -52,6 +52,7 @@ func (c *constraint) next(d date, v float64) date {
 type compiled struct {
 	cons []constraint
 	tick kind
+	fast *matcher // nil when later's search must be stepped through
 }
 
 func compileDef(d *def, now date) compiled {
@@ -77,7 +78,8 @@ func compileDef(d *def, now date) compiled {
 		cons = append(cons, c)
 	}
 	sort.SliceStable(cons, func(i, j int) bool { return cons[j].rng < cons[i].rng })
-	return compiled{cons: cons, tick: cons[len(cons)-1].k}
+	tick := cons[len(cons)-1].k
+	return compiled{cons: cons, tick: tick, fast: newMatcher(cons, tick)}
 }
 
 // arrayNext is later.array.next: the value the period should move to,
@@ -144,6 +146,16 @@ func arrayNextInvalid(value float64, vals []float64, lo, hi float64) (float64, b
 // start is compile().start('next', from): the start of the first matching
 // period at or after from, or whatever the bounded search reached.
 func (c *compiled) start(from date) date {
+	if c.fast != nil {
+		if d, ok := c.fast.start(from); ok {
+			return d
+		}
+	}
+	return c.slowStart(from)
+}
+
+// slowStart steps through later's search.
+func (c *compiled) slowStart(from date) date {
 	next := from
 	done := false
 	for attempts := 0; attempts < maxAttempts && !done && next.t != never; attempts++ {
@@ -218,20 +230,36 @@ func after(a, b date) bool {
 // next is later.schedule(...).next(count, from). Entries may be NaN where
 // later would produce an invalid Date. ok=false where later would throw
 // (it rejects the epoch itself as a start date, for one).
-func (p *program) next(count int, fromMS float64) (out []float64, ok bool) {
+func (p *program) next(count int, fromMS float64, buf []float64) (out []float64, ok bool) {
 	if count <= 0 || isNaN(fromMS) || math.Abs(fromMS) > maxTime || fromMS == 0 {
 		return nil, false
 	}
+	from := mk(fromMS)
+	out = buf[:0]
+	if len(p.scheds) == 1 && len(p.excs) == 0 && p.scheds[0].fast != nil {
+		var cur int64
+		out, cur = p.scheds[0].fast.run(count, int64(fromMS), out)
+		if len(out) == count {
+			return out, true
+		}
+		if len(out) > 0 {
+			return p.slowNext(count, from, mk(float64(cur)), out)
+		}
+	}
+	return p.slowNext(count, from, from, out)
+}
+
+// slowNext steps through later's search; the first schedule (when there
+// is only one) continues from resume, after the occurrences already in out.
+func (p *program) slowNext(count int, from, resume date, out []float64) (res []float64, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			if _, isThrow := r.(jsThrow); !isThrow {
 				panic(r)
 			}
-			out, ok = nil, false
+			res, ok = nil, false
 		}
 	}()
-	from := mk(fromMS)
-	out = make([]float64, 0, min(count, maxAttempts))
 	var startBuf [4]date
 	starts := startBuf[:0]
 	if len(p.scheds) > len(startBuf) {
@@ -239,7 +267,7 @@ func (p *program) next(count int, fromMS float64) (out []float64, ok bool) {
 	}
 	starts = starts[:len(p.scheds)]
 	for i := range p.scheds {
-		starts[i] = p.scheds[i].start(from)
+		starts[i] = p.scheds[i].start(resume)
 	}
 	var exBuf [2]exRange
 	exs := exBuf[:0]
@@ -250,8 +278,8 @@ func (p *program) next(count int, fromMS float64) (out []float64, ok bool) {
 	for i := range p.excs {
 		exs[i] = p.excRange(i, from)
 	}
-	loop := count
-	for attempts := 0; attempts < maxAttempts && loop > 0; attempts++ {
+	loop := count - len(out)
+	for attempts := len(out); attempts < maxAttempts && loop > 0; attempts++ {
 		if len(starts) == 0 {
 			break
 		}

@@ -14,7 +14,8 @@ type key struct {
 type def struct {
 	keys []key
 	vals [][]float64
-	seen []map[float64]struct{}
+	seen []map[float64]struct{} // built only for long, unordered lists
+	inc  []bool                 // the list is strictly increasing
 }
 
 func (d *def) list(k key) int {
@@ -25,8 +26,47 @@ func (d *def) list(k key) int {
 	}
 	d.keys = append(d.keys, k)
 	d.vals = append(d.vals, []float64{})
-	d.seen = append(d.seen, map[float64]struct{}{})
+	d.seen = append(d.seen, nil)
+	d.inc = append(d.inc, true)
 	return len(d.keys) - 1
+}
+
+// has reports whether list i already holds v. Values mostly arrive in
+// increasing order, which needs no lookup; a set is built only for long
+// lists that do not.
+func (d *def) has(i int, v float64) bool {
+	vals := d.vals[i]
+	n := len(vals)
+	if n == 0 || d.inc[i] && vals[n-1] < v {
+		return false
+	}
+	if d.seen[i] == nil {
+		if n <= 32 {
+			for _, x := range vals {
+				if x == v {
+					return true
+				}
+			}
+			return false
+		}
+		m := make(map[float64]struct{}, n)
+		for _, x := range vals {
+			m[x] = struct{}{}
+		}
+		d.seen[i] = m
+	}
+	_, ok := d.seen[i][v]
+	return ok
+}
+
+// push appends v to list i, which must not hold it yet.
+func (d *def) push(i int, v float64) {
+	n := len(d.vals[i])
+	d.inc[i] = n == 0 || d.inc[i] && d.vals[i][n-1] < v
+	d.vals[i] = append(d.vals[i], v)
+	if m := d.seen[i]; m != nil {
+		m[v] = struct{}{}
+	}
 }
 
 // Limits that keep parsing bounded where later.js would build enormous
@@ -112,13 +152,11 @@ func (b *builder) addKey(name key, min, max float64) {
 	case b.applyMax:
 		b.values = []float64{max}
 	}
-	seen := b.cur.seen[li]
 	for _, v := range b.values {
-		if _, ok := seen[v]; ok || isNaN(v) {
+		if isNaN(v) || b.cur.has(li, v) {
 			continue
 		}
-		seen[v] = struct{}{}
-		b.cur.vals[li] = append(b.cur.vals[li], v)
+		b.cur.push(li, v)
 		b.total++
 	}
 	b.values, b.every, b.modifier, b.applyMin, b.applyMax = nil, 0, 0, false, false
@@ -131,8 +169,10 @@ func (b *builder) between(start, end float64) {
 	}
 	li := b.cur.list(b.last.k)
 	if c := b.last.c; c < len(b.cur.vals[li]) {
-		for _, v := range b.cur.vals[li][c:] {
-			delete(b.cur.seen[li], v)
+		if m := b.cur.seen[li]; m != nil {
+			for _, v := range b.cur.vals[li][c:] {
+				delete(m, v)
+			}
 		}
 		b.cur.vals[li] = b.cur.vals[li][:c]
 	}

@@ -33,6 +33,9 @@ func Parse(expr string) (*Schedule, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.prog.neverFires(toMS(now)) {
+		return nil, fmt.Errorf("frequency %q never fires again (no occurrence before 2100)", expr)
+	}
 	if _, ok := s.NextFire(now); !ok {
 		if len(s.prog.scheds) == 0 {
 			return nil, fmt.Errorf("frequency %q never fires: it says nothing about when to fire", expr)
@@ -128,34 +131,36 @@ func (s *Schedule) Next(n int, from time.Time) []time.Time {
 	if s.cron != nil {
 		return s.cronNext(n, from)
 	}
-	ms := s.nextMS(n, toMS(from))
+	var buf [16]float64
+	ms := s.nextMS(n, toMS(from), buf[:0])
 	if len(ms) == 0 {
 		return nil
 	}
 	out := make([]time.Time, 0, len(ms))
+	loc := s.location()
 	for _, t := range ms {
 		if isNaN(t) {
 			break // later yields an invalid Date here; nothing after it is usable
 		}
-		out = append(out, time.UnixMilli(int64(t)).In(s.location()))
+		out = append(out, time.UnixMilli(int64(t)).In(loc))
 	}
 	return out
 }
 
 // nextMS runs later's search from the instant from, translating to and
-// from the wall clock of s.loc.
-func (s *Schedule) nextMS(n int, from int64) []float64 {
+// from the wall clock of s.loc; the result reuses buf when it fits.
+func (s *Schedule) nextMS(n int, from int64, buf []float64) []float64 {
 	if !msOK(from) {
 		return nil
 	}
 	if s.loc == nil {
-		res, _ := s.prog.next(n, float64(from))
+		res, _ := s.prog.next(n, float64(from), buf)
 		return res
 	}
 	ft := time.UnixMilli(from).In(s.loc)
 	_, off := ft.Zone()
 	wall := from + int64(off)*1000
-	res, _ := s.prog.next(n, float64(wall))
+	res, _ := s.prog.next(n, float64(wall), buf)
 	out := res[:0]
 	prev := float64(from) - 1
 	for _, w := range res {
@@ -199,14 +204,15 @@ func (s *Schedule) NextFire(now time.Time) (time.Time, bool) {
 		}
 		// later asks for next(2, now); the first entry does not depend on
 		// the count, so the second is only computed when it is needed.
-		res := s.nextMS(1, cur)
+		var buf [2]float64
+		res := s.nextMS(1, cur, buf[:0])
 		if len(res) == 0 || isNaN(res[0]) {
 			return time.Time{}, false
 		}
 		diff := res[0] - float64(cur)
 		if diff < msSec {
 			diff = msSec
-			if res = s.nextMS(2, cur); len(res) > 1 && !isNaN(res[1]) {
+			if res = s.nextMS(2, cur, buf[:0]); len(res) > 1 && !isNaN(res[1]) {
 				diff = res[1] - float64(cur)
 			}
 		}

@@ -25,7 +25,7 @@ func TestParseErrorMessage(t *testing.T) {
 		{"at 25:00", "invalid frequency at position 3: expected a time such as '9:00', '9:00 am' or '17:30'\n  at 25:00\n     ^"},
 		{"every1hour", "invalid frequency at position 0: expected 'every', 'at', 'on', 'on the', 'after', 'before', 'of', 'in', 'except', 'also' or 'and'\n  every1hour\n  ^\nseparate the words with spaces, e.g. 'every 1 hour'"},
 		{"every 1 hour  ", "invalid frequency at position 14: unexpected space at the end; expected 'every', 'at', 'on', 'on the', 'after', 'before', 'of', 'in', 'except', 'also' or 'and'\n  every 1 hour  \n                ^\nremove the trailing whitespace"},
-		{"every 1 hour\tagain", "invalid frequency at position 13: expected 'every', 'at', 'on', 'on the', 'after', 'before', 'of', 'in', 'except', 'also' or 'and'\n  every 1 hour again\n               ^"},
+		{"every 1 hour\tagain", "invalid frequency at position 13: expected 'every', 'at', 'on', 'on the', 'after', 'before', 'of', 'in', 'except', 'also' or 'and'\n  every 1 hour\\tagain\n                ^"},
 		{"every five minutes", "invalid frequency at position 6: expected a number such as '5' or '5th'\n  every five minutes\n        ^\nwrite numbers with digits, e.g. 'every 5 minutes'"},
 		{"1 hour", "invalid frequency at position 0: expected 'every', 'at', 'on', 'on the', 'after', 'before', 'of', 'in', 'except', 'also' or 'and'\n  1 hour\n  ^\nstart with 'every', e.g. 'every 1 hour'"},
 		{"*/5 * * * *", "invalid frequency at position 0: expected 'every', 'at', 'on', 'on the', 'after', 'before', 'of', 'in', 'except', 'also' or 'and'\n  */5 * * * *\n  ^\nthis looks like a cron expression; use a cron schedule instead"},
@@ -44,6 +44,52 @@ func TestParseErrorMessage(t *testing.T) {
 			}
 			if got := err.Error(); got != tt.want {
 				t.Errorf("Error() =\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestParseErrorEscapes: characters that could garble a terminal or hide
+// text are shown escaped, the caret stays under the same character and
+// the position remains later's (UTF-16 units).
+func TestParseErrorEscapes(t *testing.T) {
+	tests := []struct {
+		expr  string
+		pos   int
+		line  string // the echoed expression
+		caret int    // columns before the caret
+	}{
+		{"every 1 hour\u202e", 12, `every 1 hour\u202e`, 12},
+		{"\u202eevery 1 hour", 0, `\u202eevery 1 hour`, 0},
+		{"every 1 hour\u2066x\u2069", 12, `every 1 hour\u2066x\u2069`, 12},
+		{"every 1 hour\x00x", 12, `every 1 hour\x00x`, 12},
+		{"every 5 minz\x1b[31m", 8, `every 5 minz\x1b[31m`, 8},
+		{"every 1 hour\ufeffx", 13, `every 1 hour\ufeffx`, 18},
+		{"every\u2028\u20281 hour x", 14, `every\u2028\u20281 hour x`, 24},
+		{"every 1 hour\u3000x", 13, "every 1 hour\u3000x", 14},
+		{"every 1 hour\U0001F600 x", 12, "every 1 hour\U0001F600 x", 12},
+		{"every 1 hour \U0001F600x", 13, "every 1 hour \U0001F600x", 13},
+		{"\xffevery", 0, `\xffevery`, 0},
+		{"every 1 \u0085hour", 8, `every 1 \u0085hour`, 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			_, err := Parse(tt.expr)
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Parse(%q) = %v, want a *ParseError", tt.expr, err)
+			}
+			if pe.Pos != tt.pos || pe.Expr != tt.expr {
+				t.Errorf("Pos = %d, Expr = %q; want %d, %q", pe.Pos, pe.Expr, tt.pos, tt.expr)
+			}
+			lines := strings.Split(err.Error(), "\n")
+			if len(lines) < 3 || lines[1] != "  "+tt.line || lines[2] != "  "+strings.Repeat(" ", tt.caret)+"^" {
+				t.Errorf("Error() =\n%s\nwant the line %q with the caret after %d columns", err, tt.line, tt.caret)
+			}
+			for _, r := range err.Error() {
+				if needsEscape(r) && r != '\n' {
+					t.Errorf("Error() holds %U", r)
+				}
 			}
 		})
 	}

@@ -100,7 +100,7 @@ func checkVector(v vector) (errOK, nextOK, firesOK bool, detail string) {
 		return
 	case v.Throws != "" && perr == nil:
 		// later threw while searching: we produce nothing from there.
-		_, ok := s.prog.next(10, float64(toMS(from)))
+		_, ok := s.prog.next(10, float64(toMS(from)), nil)
 		errOK, nextOK, firesOK = true, !ok, !ok
 		if ok {
 			detail = fmt.Sprintf("later throws %q while searching; we do not", v.Throws)

@@ -1,0 +1,396 @@
+package schedule
+
+import "math/bits"
+
+// matcher evaluates a compiled schedule whose constraints are all plain
+// (no after/before) periods among s, m, h, t, D, d and M, with value lists
+// sorted, free of duplicates and inside the period's range (D within 1-28,
+// or exactly the last day). For such a schedule each step of later's
+// search moves to the earliest instant where one more period matches, so
+// the search ends at the first matching second; the matcher finds that
+// second directly with bit masks instead of stepping.
+type matcher struct {
+	sec, min uint64 // allowed seconds / minutes (bit i = value i)
+	hour     uint32
+	mday     uint32 // allowed days of the month (bit i = day i)
+	lastDay  bool   // D is "the last day of the month"
+	wday     uint8  // allowed days of the week (bit i = value i, 1 = Sunday)
+	month    uint16 // allowed months (bit i = month i)
+	times    []int32
+	hasT     bool
+	tick     kind
+}
+
+// fastYears bounds the matcher's search: beyond it later's 1000-step budget
+// could run out first, so the caller falls back to the step-by-step search.
+const fastYears = 15
+
+// Dates between these bounds are plain for the matcher: years that
+// Date.UTC takes as is and whose leap years later computes correctly
+// (year % 4 agrees with the Gregorian calendar from 1901 to 2099).
+const (
+	fastLo = msDay   // 1970-01-02
+	fastHi = end2100 // 2100-01-01
+)
+
+func newMatcher(cons []constraint, tick kind) *matcher {
+	f := &matcher{sec: 1<<60 - 1, min: 1<<60 - 1, hour: 1<<24 - 1, mday: 0xfffffffe,
+		wday: 0xfe, month: 1<<13 - 2, tick: tick}
+	for i := range cons {
+		c := &cons[i]
+		if c.mod != 0 || len(c.vals) == 0 {
+			return nil
+		}
+		lo, hi := 0.0, 59.0
+		switch c.k {
+		case kSec, kMin:
+		case kHour:
+			hi = 23
+		case kTime:
+			hi = 86399
+		case kDay:
+			if len(c.vals) == 1 && c.vals[0] == 0 {
+				f.lastDay, f.mday = true, 0
+				continue
+			}
+			lo, hi = 1, 28
+		case kDow:
+			lo, hi = 1, 7
+		case kMonth:
+			lo, hi = 1, 12
+		default:
+			return nil
+		}
+		var mask uint64
+		prev := -1.0
+		for _, v := range c.vals {
+			if !(v >= lo && v <= hi && v > prev) || v != float64(int64(v)) {
+				return nil
+			}
+			prev = v
+			if c.k == kTime {
+				f.times = append(f.times, int32(v))
+			} else {
+				mask |= 1 << uint(v)
+			}
+		}
+		switch c.k {
+		case kSec:
+			f.sec = mask
+		case kMin:
+			f.min = mask
+		case kHour:
+			f.hour = uint32(mask)
+		case kTime:
+			f.hasT = true
+		case kDay:
+			f.mday = uint32(mask)
+		case kDow:
+			f.wday = uint8(mask)
+		case kMonth:
+			f.month = uint16(mask)
+		}
+	}
+	if f.nextSod(0) < 0 {
+		return nil // no second of any day matches: later runs out of steps
+	}
+	return f
+}
+
+// nextBit is the smallest i >= from with bit i set in m, or 64.
+func nextBit(m uint64, from int) int {
+	if from >= 64 {
+		return 64
+	}
+	return from + bits.TrailingZeros64(m>>uint(from))
+}
+
+// nextSod is the first matching second of a day at or after sod, or -1.
+func (f *matcher) nextSod(sod int) int {
+	if f.hasT {
+		for _, t := range f.times {
+			if int(t) < sod {
+				continue
+			}
+			if f.timeOK(int(t)) {
+				return int(t)
+			}
+		}
+		return -1
+	}
+	h, m, s := sod/3600, sod/60%60, sod%60
+	for {
+		if nh := nextBit(uint64(f.hour), h); nh != h {
+			if nh >= 24 {
+				return -1
+			}
+			h, m, s = nh, 0, 0
+		}
+		if nm := nextBit(f.min, m); nm != m {
+			if nm >= 60 {
+				h, m, s = h+1, 0, 0
+				continue
+			}
+			m, s = nm, 0
+		}
+		if s = nextBit(f.sec, s); s < 60 {
+			return h*3600 + m*60 + s
+		}
+		m, s = m+1, 0
+	}
+}
+
+func (f *matcher) timeOK(t int) bool {
+	return f.hour>>uint(t/3600)&1 != 0 && f.min>>uint(t/60%60)&1 != 0 && f.sec>>uint(t%60)&1 != 0
+}
+
+// monthDays is the length of a month for years 1901-2099.
+func monthDays(y, m int64) int64 {
+	if m == 2 && y%4 == 0 {
+		return 29
+	}
+	return int64(daysInMonth[m-1])
+}
+
+func (f *matcher) dayOK(d, wd, n int64) bool {
+	return (f.mday>>uint(d)&1 != 0 || f.lastDay && d == n) && f.wday>>uint(wd)&1 != 0
+}
+
+// find is the first matching whole second at or after x (seconds since
+// the epoch); ok=false when there is none within fastYears.
+func (f *matcher) find(x int64) (int64, bool) {
+	day := x / 86400
+	sod := int(x % 86400)
+	y, mo, d := civil(day)
+	wd := dowOf(day)
+	n := monthDays(y, mo)
+	for end := day + fastYears*366; day < end; {
+		if f.month>>uint(mo)&1 == 0 {
+			day += n - d + 1
+			wd = (wd+n-d)%7 + 1
+			d, sod = 1, 0
+		} else {
+			if f.dayOK(d, wd, n) {
+				if s := f.nextSod(sod); s >= 0 {
+					return day*86400 + int64(s), true
+				}
+			}
+			day++
+			wd = wd%7 + 1
+			sod = 0
+			if d++; d <= n {
+				continue
+			}
+			d = 1
+		}
+		if mo++; mo > 12 {
+			mo, y = 1, y+1
+		}
+		n = monthDays(y, mo)
+	}
+	return 0, false
+}
+
+// coarseOK reports whether the hour starting at hour*3600 s matches every
+// period coarser than a minute.
+func (f *matcher) coarseOK(hour int64) bool {
+	if f.hour>>uint(hour%24)&1 == 0 {
+		return false
+	}
+	day := hour / 24
+	y, mo, d := civil(day)
+	return f.month>>uint(mo)&1 != 0 && f.dayOK(d, dowOf(day), monthDays(y, mo))
+}
+
+// start is compiled.start for the matcher; ok=false leaves the instant to
+// later's step-by-step search.
+func (f *matcher) start(from date) (date, bool) {
+	if !(from.t >= fastLo && from.t < fastHi) {
+		return date{}, false
+	}
+	ms, ok := f.startMS(int64(from.t))
+	if !ok {
+		return date{}, false
+	}
+	return mk(float64(ms)), true
+}
+
+// startMS is start on milliseconds since the epoch, within [fastLo, fastHi).
+func (f *matcher) startMS(ms int64) (int64, bool) {
+	x, frac := ms/1000, ms%1000
+	a, ok := f.find(x)
+	if !ok || a >= int64(fastHi/1000) {
+		return 0, false
+	}
+	switch f.tick {
+	case kSec, kTime:
+		// Steps over seconds and minutes keep the milliseconds of from;
+		// any coarser step lands on a whole second. The steps visit every
+		// hour between from and the match, so one that fails there makes
+		// later take a coarser step.
+		if frac != 0 {
+			if f.hasT || a/3600-x/3600 > 48 {
+				return 0, false
+			}
+			keep := true
+			for h := x / 3600; h <= a/3600 && keep; h++ {
+				keep = f.coarseOK(h)
+			}
+			if keep {
+				return a*1000 + frac, true
+			}
+		}
+	case kMin:
+		a -= a % 60
+	case kHour:
+		a -= a % 3600
+	case kDay, kDow:
+		a -= a % 86400
+	case kMonth:
+		y, mo, _ := civil(a / 86400)
+		a = daysFromCivil(y, mo, 1) * 86400
+	default:
+		return 0, false
+	}
+	return a * 1000, true
+}
+
+// after is compiled.tickNext for a start the matcher returned: the
+// beginning of the following tick period.
+func (f *matcher) after(ms int64) int64 {
+	switch f.tick {
+	case kMin:
+		return ms - ms%60000 + 60000
+	case kHour:
+		return ms - ms%3600000 + 3600000
+	case kDay, kDow:
+		return ms - ms%86400000 + 86400000
+	case kMonth:
+		y, mo, _ := civil(ms / 86400000)
+		return daysFromCivil(y, mo+1, 1) * 86400000
+	}
+	return ms + 1000
+}
+
+// run is program.next for a single schedule with a matcher and no
+// exceptions, as far as the matcher can go: it appends to out and returns
+// the instant later's search would continue from.
+func (f *matcher) run(count int, from int64, out []float64) ([]float64, int64) {
+	cur := from
+	for len(out) < count && cur >= int64(fastLo) && cur < int64(fastHi) {
+		a, ok := f.startMS(cur)
+		if !ok {
+			break
+		}
+		out = append(out, float64(max(from, a)))
+		cur = f.after(a)
+	}
+	return out, cur
+}
+
+// dayRules are the day-level periods (D, d, M, Y) of a schedule.
+type dayRules struct {
+	mday    uint32 // bit i = day i of the month
+	lastDay bool
+	wday    uint8
+	month   uint16
+	years   [3]uint64 // bit i = year 1970+i
+}
+
+// neverFires reports, without searching, that p cannot fire from now
+// until 2100. It holds when p has no exceptions and, in each schedule,
+// the day-level periods come first in later's order and no day left
+// before 2100 satisfies them: then every step of later's search is a
+// step of one day or more, its 1000 steps never end within 2^31-1 ms,
+// and the timer keeps sleeping until 2100.
+func (p *program) neverFires(now int64) bool {
+	if len(p.excs) > 0 || len(p.scheds) == 0 || now < int64(fastLo) || now >= int64(fastHi) {
+		return false
+	}
+	for i := range p.scheds {
+		r, ok := dayRulesOf(p.scheds[i].cons)
+		if !ok || r.anyDay(now/86400000) {
+			return false
+		}
+	}
+	return true
+}
+
+func dayRulesOf(cons []constraint) (dayRules, bool) {
+	r := dayRules{mday: 0xfffffffe, wday: 0xfe, month: 1<<13 - 2, years: [3]uint64{^uint64(0), ^uint64(0), ^uint64(0)}}
+	timeSeen := false
+	for i := range cons {
+		c := &cons[i]
+		var lo, hi float64
+		switch c.k {
+		case kSec, kMin, kHour, kTime:
+			timeSeen = true
+			continue
+		// Values past the end of the period never match, and later's step
+		// for them still moves on to a later day.
+		case kDay:
+			lo, hi = 1, 1e9
+			if len(c.vals) == 1 && c.vals[0] == 0 {
+				lo = 0
+			}
+		case kDow, kMonth:
+			lo, hi = 1, 1e9
+		case kYear:
+			lo, hi = 1, 9999
+		default:
+			return r, false
+		}
+		if timeSeen || c.mod != 0 || len(c.vals) == 0 {
+			return r, false
+		}
+		var mask uint64
+		var years [3]uint64
+		prev := -1.0
+		for _, v := range c.vals {
+			if !(v >= lo && v <= hi && v > prev) || v != float64(int64(v)) {
+				return r, false
+			}
+			prev = v
+			switch {
+			case c.k == kYear:
+				if y := int(v) - 1970; y >= 0 && y < 130 {
+					years[y/64] |= 1 << uint(y%64)
+				}
+			case v == 0:
+				r.lastDay = true
+			case v <= 31:
+				mask |= 1 << uint(v)
+			}
+		}
+		switch c.k {
+		case kDay:
+			r.mday = uint32(mask)
+		case kDow:
+			r.wday = uint8(mask & 0xfe)
+		case kMonth:
+			r.month = uint16(mask & (1<<13 - 2))
+		case kYear:
+			r.years = years
+		}
+	}
+	return r, true
+}
+
+// anyDay reports whether some day from day (days since the epoch) to the
+// end of 2099 satisfies r, using later's month lengths.
+func (r *dayRules) anyDay(day int64) bool {
+	y, mo, d := civil(day)
+	wd := dowOf(day)
+	for ; y <= 2099; y, mo, d = y+(mo/12), mo%12+1, 1 {
+		n := monthDays(y, mo)
+		if r.years[(y-1970)/64]>>uint((y-1970)%64)&1 != 0 && r.month>>uint(mo)&1 != 0 {
+			for dd, w := d, wd; dd <= n; dd, w = dd+1, w%7+1 {
+				if (r.mday>>uint(dd)&1 != 0 || r.lastDay && dd == n) && r.wday>>uint(w)&1 != 0 {
+					return true
+				}
+			}
+		}
+		wd = (wd+n-d)%7 + 1
+	}
+	return false
+}

@@ -1,0 +1,160 @@
+package schedule
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// slowProgram is p with every schedule stepped through later's search.
+func slowProgram(p *program) *program {
+	q := &program{}
+	for _, c := range p.scheds {
+		c.fast = nil
+		q.scheds = append(q.scheds, c)
+	}
+	for _, c := range p.excs {
+		c.fast = nil
+		q.excs = append(q.excs, c)
+	}
+	return q
+}
+
+// randomExpr builds a frequency from parts the matcher handles (and a
+// few it does not, so that mixed programs are covered too).
+func randomExpr(r *rand.Rand) string {
+	parts := []func() string{
+		func() string {
+			return fmt.Sprintf("every %d %s", r.IntN(70), []string{"sec", "min", "hour", "month"}[r.IntN(4)])
+		},
+		func() string {
+			return fmt.Sprintf("every %d hours starting on the %d hour", 1+r.IntN(5), r.IntN(24))
+		},
+		func() string {
+			return fmt.Sprintf("every %d minutes between the %d and %d", 1+r.IntN(20), r.IntN(30), 30+r.IntN(30))
+		},
+		func() string { return fmt.Sprintf("at %d:%02d", r.IntN(24), r.IntN(60)) },
+		func() string {
+			return fmt.Sprintf("at %d:%02d and %d:%02d", r.IntN(12), r.IntN(60), 12+r.IntN(12), r.IntN(60))
+		},
+		func() string {
+			d := []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+			a := r.IntN(7)
+			return fmt.Sprintf("on %s through %s", d[a], d[a+r.IntN(7-a)])
+		},
+		func() string { return []string{"every weekday", "every weekend"}[r.IntN(2)] },
+		func() string { return fmt.Sprintf("on the %d day of the month", 1+r.IntN(31)) },
+		func() string { return "on the last day of the month" },
+		func() string { return fmt.Sprintf("on the %d and %d day", 1+r.IntN(14), 15+r.IntN(14)) },
+		func() string {
+			m := []string{"jan", "feb", "mar", "apr", "may", "june", "july", "aug", "sept", "oct", "nov", "dec"}
+			a := r.IntN(12)
+			return fmt.Sprintf("of %s through %s", m[a], m[a+r.IntN(12-a)])
+		},
+		func() string { return fmt.Sprintf("on the %d second", r.IntN(62)) },
+		func() string { return fmt.Sprintf("on the %d minute", r.IntN(60)) },
+		func() string { return fmt.Sprintf("on the %d hour", r.IntN(25)) },
+		func() string { return fmt.Sprintf("on the %d day of the week", 1+r.IntN(7)) },
+		func() string { return "on the 1st day instance" },
+		func() string { return fmt.Sprintf("after %d:00", r.IntN(24)) },
+		func() string { return "except on sun" },
+		func() string { return "also at 12:00" },
+	}
+	n := 1 + r.IntN(4)
+	s := ""
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			s += " "
+		}
+		s += parts[r.IntN(len(parts))]()
+	}
+	return s
+}
+
+func TestMatcherAgreesWithSearch(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	n := 1500
+	if testing.Short() || raceEnabled {
+		n = 300
+	}
+	lo, hi := time.Date(1970, 1, 3, 0, 0, 0, 0, time.UTC).UnixMilli(), time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC).UnixMilli()
+	covered := 0
+	for i := 0; i < n; i++ {
+		expr := randomExpr(r)
+		s, err := parseText(expr, time.UnixMilli(1790000000000))
+		if err != nil {
+			continue
+		}
+		fast := false
+		for _, c := range s.prog.scheds {
+			fast = fast || c.fast != nil
+		}
+		if fast {
+			covered++
+		}
+		slow := slowProgram(s.prog)
+		for j := 0; j < 8; j++ {
+			var from int64
+			switch j % 4 {
+			case 0:
+				from = lo + r.Int64N(hi-lo)
+			case 1:
+				from = (lo + r.Int64N(hi-lo)) / 1000 * 1000
+			case 2:
+				from = (lo + r.Int64N(hi-lo)) / 3600000 * 3600000
+			default:
+				from = 1790000000000 + r.Int64N(400*86400000)
+			}
+			got, _ := s.prog.next(12, float64(from), nil)
+			want, _ := slow.next(12, float64(from), nil)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("%q from %s:\n got  %v\n want %v", expr, time.UnixMilli(from).UTC(), got, want)
+			}
+		}
+	}
+	t.Logf("%d of %d frequencies use the matcher", covered, n)
+}
+
+func TestNeverFiresAgreesWithTimer(t *testing.T) {
+	tests := []struct {
+		expr  string
+		never bool
+	}{
+		{"on the 30th day of feb", true},
+		{"on the 31st day of apr at 9:00", true},
+		{"on the 30th day of feb also on the 31st day of june", true},
+		{"in 2025 on mon", true},
+		{"on the 29th day of feb on sun", false},
+		{"on the 32nd day of the month", true},
+		{"on the 8th day of the week on the 13th month", true},
+		{"on the 30th day of feb also at 9:00", false},
+		{"on the 30th day of feb except at 9:00", false}, // exceptions: left to the search
+		{"at 9:00 on the 10th hour", false},              // time of day: left to the search
+		{"on the last day of feb on the 29th day", false},
+	}
+	nows := []time.Time{time.Date(2026, 3, 15, 13, 47, 29, 0, time.UTC), time.Date(2099, 2, 1, 0, 0, 0, 0, time.UTC)}
+	for _, tt := range tests {
+		for _, now := range nows {
+			t.Run(tt.expr+"@"+now.Format(time.DateOnly), func(t *testing.T) {
+				s, err := parseText(tt.expr, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				got := s.prog.neverFires(toMS(now))
+				if d := time.Since(start); d > 50*time.Millisecond {
+					t.Errorf("took %v", d)
+				}
+				if got && tt.never != got && now.Year() < 2099 {
+					t.Errorf("neverFires = %v, want %v", got, tt.never)
+				}
+				if got && !testing.Short() {
+					if f, ok := s.NextFire(now); ok {
+						t.Errorf("neverFires, but the timer fires at %v", f)
+					}
+				}
+			})
+		}
+	}
+}
