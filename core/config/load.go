@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -376,7 +377,8 @@ func (p *parser) heartbeatFile(cfg *Config, root *yaml.Node) {
 func (p *parser) plugins(cfg *Config, n *yaml.Node) {
 	cfg.Plugins = map[string]PluginSettings{}
 	names := p.fields(n, "plugins", nil)
-	for name, kv := range names {
+	for _, name := range sortedNames(names) {
+		kv := names[name]
 		if _, ok := p.name(kv[0], "plugin name"); !ok {
 			continue
 		}
@@ -397,6 +399,16 @@ func (p *parser) plugins(cfg *Config, n *yaml.Node) {
 		}
 		cfg.Plugins[name] = ps
 	}
+}
+
+// sortedNames keeps error reports in a stable order.
+func sortedNames(m map[string][2]*yaml.Node) []string {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func (p *parser) targets(cfg *Config, n *yaml.Node) {
