@@ -21,6 +21,10 @@ func env(vars map[string]string) Options {
 func TestParseValidConfig(t *testing.T) {
 	src := `
 plugin_dir: ./plugins
+listen: 127.0.0.1:9464
+insecure_plugin_permissions: true
+plugins:
+  healthchecks: { sha256: "3b0c4f0e5d6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5e91" }
 targets:
   hc:
     plugin: healthchecks
@@ -51,6 +55,9 @@ heartbeats:
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cfg.Listen != "127.0.0.1:9464" || !cfg.InsecurePluginPermissions || len(cfg.Plugins["healthchecks"].SHA256) != 32 {
+		t.Errorf("listen %q, insecure %v, pins %v", cfg.Listen, cfg.InsecurePluginPermissions, cfg.Plugins)
+	}
 	if cfg.PluginDir != "/etc/heartbeat/plugins" {
 		t.Errorf("PluginDir = %q, want it relative to the config file", cfg.PluginDir)
 	}
@@ -68,8 +75,8 @@ heartbeats:
 	if hc.Delivery != (Delivery{Timeout: 20 * time.Second, Retries: 4, Backoff: 2 * time.Second}) {
 		t.Errorf("delivery = %+v", hc.Delivery)
 	}
-	if p := hc.SettingPos("ping_url"); p.Line != 7 || p.Column != 7 {
-		t.Errorf("SettingPos(ping_url) = %v, want line 7 column 7", p)
+	if p := hc.SettingPos("ping_url"); p.Line != 11 || p.Column != 7 {
+		t.Errorf("SettingPos(ping_url) = %v, want line 11 column 7", p)
 	}
 	web := cfg.Targets["web"]
 	if web.Delivery != (Delivery{Timeout: DefaultDeliveryTimeout, Retries: DefaultRetries, Backoff: DefaultRetryBackoff}) {
@@ -130,6 +137,10 @@ func TestParseErrors(t *testing.T) {
 		{"check command as a string", "targets:\n  web: {plugin: log}\nheartbeats:\n  - name: x\n    frequency: every 1 hour\n    targets: [web]\n    check: {command: 'systemctl is-active x'}\n", nil, "c.yaml:7:22", []string{"non-empty list", "no shell"}},
 		{"check expect without http", "targets:\n  web: {plugin: log}\nheartbeats:\n  - name: x\n    frequency: every 1 hour\n    targets: [web]\n    check: {command: [true], expect: ok}\n", nil, "c.yaml:7:30", []string{"expect without http"}},
 		{"check bad URL", "targets:\n  web: {plugin: log}\nheartbeats:\n  - name: x\n    frequency: every 1 hour\n    targets: [web]\n    check: {http: localhost:9997}\n", nil, "c.yaml:7:19", []string{"not an http(s) URL"}},
+		{"bad listen address", "listen: 9464\ntargets:\n  web: {plugin: log}\nheartbeats:\n  - {name: x, frequency: every 1 hour, targets: [web]}\n", nil, "c.yaml:1:9", []string{"host:port"}},
+		{"bad sha256", "plugins:\n  log: {sha256: abc}\ntargets:\n  web: {plugin: log}\nheartbeats:\n  - {name: x, frequency: every 1 hour, targets: [web]}\n", nil, "c.yaml:2:17", []string{"not a SHA-256", "heartbeat plugins --sha256"}},
+		{"unknown plugin setting key", "plugins:\n  log: {sha: abc}\ntargets:\n  web: {plugin: log}\nheartbeats:\n  - {name: x, frequency: every 1 hour, targets: [web]}\n", nil, "c.yaml:2:9", []string{`unknown key "sha"`, `keys of plugin "log" are: sha256`}},
+		{"insecure flag not a bool", "insecure_plugin_permissions: maybe\ntargets:\n  web: {plugin: log}\nheartbeats:\n  - {name: x, frequency: every 1 hour, targets: [web]}\n", nil, "c.yaml:1:30", []string{"true or false"}},
 		{"butler without heartbeat", "Butler-SOS:\n  logLevel: info\n", nil, "c.yaml:2:3", []string{"no heartbeat section"}},
 		{"butler missing key", "Butler-SOS:\n  heartbeat:\n    enable: false\n    remoteURL: http://x/\n", nil, "c.yaml:3:5", []string{"has no frequency"}},
 		{"butler enable not bool", "Butler-SOS:\n  heartbeat:\n    enable: yes please\n    remoteURL: http://x/\n    frequency: every 1 hour\n", nil, "c.yaml:3:13", []string{"true or false"}},
