@@ -6,9 +6,10 @@ import (
 )
 
 // isolate puts the plugin in its own process group, so stopping it can end
-// its children too, and has the kernel kill it if the core dies first.
+// its children too, and has the kernel signal it if the core dies first
+// (the SDK then ends the plugin and everything it started).
 func isolate(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 }
 
 // killGroup ends whatever is left of the plugin's process group.

@@ -40,6 +40,7 @@ func serve(t Target, args []string, stderr io.Writer) int {
 		logger.SetLevel(hclog.Info)
 	}
 	go exitWhenOrphaned(logger, os.Getppid())
+	go exitOnTerminate(logger)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  handshake,
 		VersionedPlugins: pluginSets(t, logger),
@@ -81,6 +82,7 @@ func exitWhenOrphaned(logger hclog.Logger, parent int) {
 	for range time.Tick(parentPollInterval) {
 		if os.Getppid() != parent {
 			logger.Warn("the heartbeat core that started this plugin is gone; exiting")
+			endProcessGroup()
 			os.Exit(0)
 		}
 	}
