@@ -105,6 +105,26 @@ func mkNear(t float64, ref date) date {
 
 // civil converts days since 1970-01-01 to a proleptic Gregorian date.
 func civil(z int64) (y, m, d int64) {
+	if z >= -719468 && z < 1<<40 {
+		// Unsigned division by a constant is a multiply and a shift;
+		// the signed one needs sign fix-ups. Same result for z >= 0.
+		u := uint64(z + 719468)
+		era := u / 146097
+		doe := u - era*146097
+		yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+		doy := doe - (365*yoe + yoe/4 - yoe/100)
+		mp := (5*doy + 2) / 153
+		y, d = int64(yoe+era*400), int64(doy-(153*mp+2)/5+1)
+		if mp < 10 {
+			m = int64(mp + 3)
+		} else {
+			m = int64(mp - 9)
+		}
+		if m <= 2 {
+			y++
+		}
+		return y, m, d
+	}
 	z += 719468
 	era := z
 	if era < 0 {

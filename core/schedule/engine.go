@@ -1,9 +1,6 @@
 package schedule
 
-import (
-	"math"
-	"sort"
-)
+import "math"
 
 // maxAttempts is later's search budget; when it runs out later returns
 // wherever the search stopped, and so do we.
@@ -55,8 +52,12 @@ type compiled struct {
 	fast *matcher // nil when later's search must be stepped through
 }
 
-func compileDef(d *def, now date) compiled {
-	cons := make([]constraint, 0, len(d.keys))
+// compileDef compiles d; cons and m, when they fit, are used as storage.
+func compileDef(d *def, now date, cons []constraint, m *matcher) compiled {
+	if cap(cons) < len(d.keys) {
+		cons = make([]constraint, 0, len(d.keys))
+	}
+	cons = cons[:0]
 	for i, key := range d.keys {
 		c := constraint{k: key.k, mod: key.mod, vals: d.vals[i], rng: key.k.rangeSecs()}
 		n := len(c.vals)
@@ -77,9 +78,15 @@ func compileDef(d *def, now date) compiled {
 		}
 		cons = append(cons, c)
 	}
-	sort.SliceStable(cons, func(i, j int) bool { return cons[j].rng < cons[i].rng })
+	// A stable insertion sort by decreasing range (sort.SliceStable
+	// allocates, and there are only a few constraints).
+	for i := 1; i < len(cons); i++ {
+		for j := i; j > 0 && cons[j-1].rng < cons[j].rng; j-- {
+			cons[j-1], cons[j] = cons[j], cons[j-1]
+		}
+	}
 	tick := cons[len(cons)-1].k
-	return compiled{cons: cons, tick: tick, fast: newMatcher(cons, tick)}
+	return compiled{cons: cons, tick: tick, fast: newMatcher(cons, tick, m)}
 }
 
 // arrayNext is later.array.next: the value the period should move to,
@@ -200,6 +207,18 @@ func (c *compiled) end(from date) (date, bool) {
 	return res, has
 }
 
+// startAfter is start(tickNext(d)) for a start d of c. Every start is
+// the beginning of a tick period (or any instant, for seconds), where
+// tickNext is the matcher's after.
+func (c *compiled) startAfter(d date) date {
+	if f := c.fast; f != nil && d.t >= fastLo && d.t < fastHi {
+		if ms, ok := f.startMS(f.after(int64(d.t))); ok {
+			return mk(float64(ms))
+		}
+	}
+	return c.start(c.tickNext(d))
+}
+
 func (c *compiled) tickNext(d date) date {
 	e := c.tick.end(d)
 	return mkNear(e.t+msSec, e)
@@ -246,7 +265,10 @@ func (p *program) next(count int, fromMS float64, buf []float64) (out []float64,
 			return p.slowNext(count, from, mk(float64(cur)), out)
 		}
 	}
-	return p.slowNext(count, from, from, out)
+	if res, ok := p.nextExceptDays(count, int64(fromMS), out); ok {
+		return res, true
+	}
+	return p.slowNext(count, from, from, out[:0])
 }
 
 // slowNext steps through later's search; the first schedule (when there
@@ -310,7 +332,7 @@ func (p *program) slowNext(count int, from, resume date, out []float64) (res []f
 		out = append(out, math.Max(from.t, next.t))
 		for i := range starts {
 			if starts[i].t != never && starts[i].t == next.t {
-				starts[i] = p.scheds[i].start(p.scheds[i].tickNext(next))
+				starts[i] = p.scheds[i].startAfter(next)
 			}
 		}
 		loop--

@@ -2,10 +2,10 @@ package schedule
 
 import "math/bits"
 
-// matcher evaluates a compiled schedule whose constraints are all plain
-// (no after/before) periods among s, m, h, t, D, d and M, with value lists
-// sorted, free of duplicates and inside the period's range (D within 1-28,
-// or exactly the last day). For such a schedule each step of later's
+// matcher evaluates a compiled schedule whose constraints are plain
+// periods among s, m, h, t, D, d and M, with value lists sorted, free of
+// duplicates and inside the period's range (D within 1-28, or exactly the
+// last day), plus at most an "after" and a "before" a time of day. For such a schedule each step of later's
 // search moves to the earliest instant where one more period matches, so
 // the search ends at the first matching second; the matcher finds that
 // second directly with bit masks instead of stepping.
@@ -17,8 +17,11 @@ type matcher struct {
 	wday     uint8  // allowed days of the week (bit i = value i, 1 = Sunday)
 	month    uint16 // allowed months (bit i = month i)
 	times    []int32
+	timesBuf [2]int32
 	hasT     bool
-	tick     kind
+	// winLo <= second of the day < winHi, from "after"/"before" a time.
+	winLo, winHi int
+	tick         kind
 }
 
 // fastYears bounds the matcher's search: beyond it later's 1000-step budget
@@ -33,11 +36,30 @@ const (
 	fastHi = end2100 // 2100-01-01
 )
 
-func newMatcher(cons []constraint, tick kind) *matcher {
-	f := &matcher{sec: 1<<60 - 1, min: 1<<60 - 1, hour: 1<<24 - 1, mday: 0xfffffffe,
+// newMatcher builds the matcher for cons in buf (allocated when nil), or
+// returns nil when the schedule is not one the matcher handles.
+func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
+	f := buf
+	if f == nil {
+		f = new(matcher)
+	}
+	*f = matcher{sec: 1<<60 - 1, min: 1<<60 - 1, hour: 1<<24 - 1, mday: 0xfffffffe,
 		wday: 0xfe, month: 1<<13 - 2, tick: tick}
+	f.times = f.timesBuf[:0]
+	f.winHi = 86400
 	for i := range cons {
 		c := &cons[i]
+		if c.mod != 0 && c.k == kTime && len(c.vals) == 1 && c.mv >= 0 && c.mv <= 86399 && c.mv == float64(int64(c.mv)) {
+			// later's step for an unmet "after t" goes to t on the same
+			// day and for an unmet "before t" to the next midnight: the
+			// earliest instant where it holds, as for the other periods.
+			if c.mod == 'a' {
+				f.winLo = max(f.winLo, int(c.mv))
+			} else {
+				f.winHi = min(f.winHi, int(c.mv))
+			}
+			continue
+		}
 		if c.mod != 0 || len(c.vals) == 0 {
 			return nil
 		}
@@ -107,6 +129,14 @@ func nextBit(m uint64, from int) int {
 
 // nextSod is the first matching second of a day at or after sod, or -1.
 func (f *matcher) nextSod(sod int) int {
+	if s := f.nextSodMasks(max(sod, f.winLo)); s < f.winHi {
+		return s
+	}
+	return -1
+}
+
+// nextSodMasks is nextSod without the after/before window.
+func (f *matcher) nextSodMasks(sod int) int {
 	if f.hasT {
 		for _, t := range f.times {
 			if int(t) < sod {
@@ -229,7 +259,7 @@ func (f *matcher) startMS(ms int64) (int64, bool) {
 		// hour between from and the match, so one that fails there makes
 		// later take a coarser step.
 		if frac != 0 {
-			if f.hasT || a/3600-x/3600 > 48 {
+			if f.hasT || f.winLo > 0 || f.winHi < 86400 || a/3600-x/3600 > 48 {
 				return 0, false
 			}
 			keep := true
@@ -286,6 +316,76 @@ func (f *matcher) run(count int, from int64, out []float64) ([]float64, int64) {
 		cur = f.after(a)
 	}
 	return out, cur
+}
+
+// firesSoon reports, for a single schedule the matcher handles, that the
+// timer started at now fires: NextFire's first step, which then fires at
+// the matcher's first occurrence, at least a second and less than a timer
+// period away and before 2100.
+func (p *program) firesSoon(now int64) bool {
+	if len(p.scheds) != 1 || len(p.excs) != 0 || p.scheds[0].fast == nil || now < int64(fastLo) || now >= int64(fastHi) {
+		return false
+	}
+	a, ok := p.scheds[0].fast.startMS(now)
+	return ok && a-now >= msSec && a-now < maxTimeout
+}
+
+// exceptDays is the set of weekdays (bit i = value i, 1 = Sunday) that the
+// only exception of p excludes, when it is a plain, proper subset of the
+// weekdays and p's single schedule has a matcher and a tick of a day or
+// less; ok=false otherwise.
+func (p *program) exceptDays() (uint8, bool) {
+	if len(p.scheds) != 1 || len(p.excs) != 1 || p.scheds[0].fast == nil || p.scheds[0].tick > kDow {
+		return 0, false
+	}
+	e := &p.excs[0]
+	if len(e.cons) != 1 || e.cons[0].k != kDow || e.cons[0].mod != 0 || len(e.cons[0].vals) >= 7 {
+		return 0, false
+	}
+	var mask uint8
+	prev := 0.0
+	for _, v := range e.cons[0].vals {
+		if !(v > prev && v <= 7) || v != float64(int64(v)) {
+			return 0, false
+		}
+		mask |= 1 << uint(v)
+		prev = v
+	}
+	return mask, mask != 0
+}
+
+// nextExceptDays is program.next for a schedule with a matcher and an
+// exception of whole weekdays (see exceptDays). later's search there
+// drops an occurrence on an excluded day and, as the exception's range
+// ends at the next midnight of a day it does not exclude, resumes the
+// schedule from that midnight, one attempt per step; ok=false leaves it
+// all to slowNext.
+func (p *program) nextExceptDays(count int, from int64, out []float64) ([]float64, bool) {
+	mask, ok := p.exceptDays()
+	if !ok {
+		return nil, false
+	}
+	f := p.scheds[0].fast
+	cur := from
+	for attempts := 0; attempts < maxAttempts && len(out) < count; attempts++ {
+		if cur < int64(fastLo) || cur >= int64(fastHi) {
+			return nil, false
+		}
+		a, ok := f.startMS(cur)
+		if !ok {
+			return nil, false
+		}
+		day := a / 86400000
+		if mask>>uint(dowOf(day))&1 != 0 {
+			for day++; mask>>uint(dowOf(day))&1 != 0; day++ {
+			}
+			cur = day * 86400000
+			continue
+		}
+		out = append(out, float64(max(from, a)))
+		cur = f.after(a)
+	}
+	return out, true
 }
 
 // dayRules are the day-level periods (D, d, M, Y) of a schedule.

@@ -58,7 +58,20 @@ func randomExpr(r *rand.Rand) string {
 		func() string { return fmt.Sprintf("on the %d day of the week", 1+r.IntN(7)) },
 		func() string { return "on the 1st day instance" },
 		func() string { return fmt.Sprintf("after %d:00", r.IntN(24)) },
+		func() string { return fmt.Sprintf("before %d:%02d", r.IntN(24), r.IntN(60)) },
+		func() string {
+			return fmt.Sprintf("every %d minutes after %d:%02d and before %d:%02d", 1+r.IntN(30), r.IntN(24), r.IntN(60), r.IntN(24), r.IntN(60))
+		},
 		func() string { return "except on sun" },
+		func() string {
+			d := []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+			a := r.IntN(7)
+			return fmt.Sprintf("except on %s through %s", d[a], d[a+r.IntN(7-a)])
+		},
+		func() string {
+			d := []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+			return fmt.Sprintf("except on %s and %s", d[r.IntN(7)], d[r.IntN(7)])
+		},
 		func() string { return "also at 12:00" },
 	}
 	n := 1 + r.IntN(4)
@@ -157,4 +170,29 @@ func TestNeverFiresAgreesWithTimer(t *testing.T) {
 			})
 		}
 	}
+}
+
+func TestFiresSoonAgreesWithTimer(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	lo, hi := time.Date(1970, 1, 3, 0, 0, 0, 0, time.UTC).UnixMilli(), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	soon := 0
+	for i := 0; i < 2000; i++ {
+		expr := randomExpr(r)
+		s, err := parseText(expr, time.UnixMilli(1790000000000))
+		if err != nil {
+			continue
+		}
+		now := lo + r.Int64N(hi-lo)
+		if i%3 == 0 {
+			now = hi - r.Int64N(3*86400000)
+		}
+		if !s.prog.firesSoon(now) {
+			continue
+		}
+		soon++
+		if _, ok := s.NextFire(time.UnixMilli(now)); !ok {
+			t.Fatalf("%q at %d: firesSoon, but the timer never fires", expr, now)
+		}
+	}
+	t.Logf("%d frequencies fire soon", soon)
 }

@@ -90,6 +90,30 @@ var words = [...][]string{
 		"september", "sept", "november", "nov", "december", "dec"},
 }
 
+// firstChars is, for each token, the set of ASCII characters a match can
+// start with (bit c%64 of word c/64); no token matches the empty string.
+var firstChars = func() (a [tYearIndex + 1][2]uint64) {
+	for t, ws := range words {
+		for _, w := range ws {
+			a[t][w[0]>>6] |= 1 << (w[0] & 63)
+		}
+	}
+	for _, t := range [...]tok{tRank, tTime, tYearIndex} {
+		a[t][0] |= 0x3ff << '0'
+	}
+	return a
+}()
+
+// canStart reports whether token t may match at p, from the first
+// character alone; most tokens fail there.
+func canStart(t tok, in []uint16, p int) bool {
+	if p >= len(in) {
+		return false
+	}
+	c := in[p]
+	return c < 128 && firstChars[t][c>>6]>>(c&63)&1 != 0
+}
+
 // names maps the first three letters of a day or month name to later's
 // number for it (Sunday = 1, January = 1).
 var names = map[string]float64{
@@ -126,6 +150,23 @@ func lowerJS(s string) (units []uint16, origin []int) {
 		ri++
 	}
 	return units, origin
+}
+
+// lowerASCII is lowerJS for ASCII input, appending to buf; ok=false when s
+// has a non-ASCII byte (and lowerJS must be used). For ASCII each code unit
+// comes from the byte at the same index.
+func lowerASCII(s string, buf []uint16) ([]uint16, bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80:
+			return nil, false
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		buf = append(buf, uint16(c))
+	}
+	return buf, true
 }
 
 // isSpace is JavaScript's regex \s.
@@ -191,6 +232,9 @@ func match(t tok, in []uint16, p int) int {
 		return -1
 	case tTime:
 		return matchTime(in, p)
+	}
+	if !canStart(t, in, p) {
+		return -1
 	}
 	for _, w := range words[t] {
 		if hasPrefix(in, p, w) && (w == "," || w == "-" || boundary(in, p+len(w))) {
@@ -279,6 +323,15 @@ func timeValue(text []uint16) float64 {
 
 // rankValue is parseInt of the token's leading digits (float64, like JS).
 func rankValue(text []uint16) float64 {
+	// Up to 15 digits the integer, and so its float64, is exact.
+	n, v := 0, int64(0)
+	for n < len(text) && isDigit(text[n]) {
+		v = v*10 + int64(text[n]-'0')
+		n++
+	}
+	if n <= 15 {
+		return float64(v)
+	}
 	b := make([]byte, 0, len(text))
 	for _, c := range text {
 		if !isDigit(c) {

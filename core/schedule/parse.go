@@ -16,6 +16,12 @@ type def struct {
 	vals [][]float64
 	seen []map[float64]struct{} // built only for long, unordered lists
 	inc  []bool                 // the list is strictly increasing
+
+	// Backing arrays for the common case of a few keys.
+	keyBuf  [4]key
+	valsBuf [4][]float64
+	seenBuf [4]map[float64]struct{}
+	incBuf  [4]bool
 }
 
 func (d *def) list(k key) int {
@@ -23,6 +29,9 @@ func (d *def) list(k key) int {
 		if x == k {
 			return i
 		}
+	}
+	if d.keys == nil {
+		d.keys, d.vals, d.seen, d.inc = d.keyBuf[:0], d.valsBuf[:0], d.seenBuf[:0], d.incBuf[:0]
 	}
 	d.keys = append(d.keys, k)
 	d.vals = append(d.vals, []float64{})
@@ -77,6 +86,24 @@ const (
 	maxTotalVals = 1000000
 )
 
+// arena holds, in one allocation, what parsing and compiling a typical
+// frequency needs: the schedule itself, its first definition, its
+// compiled form and matcher, and the lowered input.
+type arena struct {
+	s       Schedule
+	prog    program
+	scheds  [1]compiled
+	cons    [4]constraint
+	m       matcher
+	def     def
+	defUsed bool
+	defs    [1]*def
+	everys  [2]everyUse
+	units   [48]uint16
+	floats  [32]float64 // value lists
+	nfloats int
+}
+
 // everyUse records an `every N <period>` for warnings.
 type everyUse struct {
 	k kind
@@ -101,9 +128,30 @@ type builder struct {
 		into *def
 	}
 	everys []everyUse // each `every N <period>`, for warnings
+	arena  *arena
 	total  int
 	thrown bool // later itself would have thrown
 	big    bool // a list grew past our limits
+}
+
+// floats returns an empty slice with room for n values, from the arena
+// while it lasts. The capacity is exact, so appending past it copies.
+func (b *builder) floats(n int) []float64 {
+	if a := b.arena; a != nil && n <= len(a.floats)-a.nfloats {
+		s := a.floats[a.nfloats : a.nfloats : a.nfloats+n]
+		a.nfloats += n
+		return s
+	}
+	return make([]float64, 0, n)
+}
+
+// newDef returns an empty def, the first one from the arena.
+func (b *builder) newDef() *def {
+	if a := b.arena; a != nil && !a.defUsed {
+		a.defUsed = true
+		return &a.def
+	}
+	return &def{}
 }
 
 func (b *builder) arr() *[]*def {
@@ -123,7 +171,7 @@ func (b *builder) ap(min, max, step float64) []float64 {
 		b.big = true
 		return nil
 	}
-	var out []float64
+	out := b.floats(int((max-min)/step) + 1)
 	for i := min; i <= max; i += step {
 		out = append(out, i)
 	}
@@ -137,7 +185,7 @@ func (b *builder) add(k kind, min, max float64) {
 func (b *builder) addKey(name key, min, max float64) {
 	if b.cur == nil {
 		a := b.arr()
-		*a = append(*a, &def{})
+		*a = append(*a, b.newDef())
 		b.cur = (*a)[0]
 	}
 	li := b.cur.list(name)
@@ -148,9 +196,15 @@ func (b *builder) addKey(name key, min, max float64) {
 	}
 	switch {
 	case b.applyMin:
-		b.values = []float64{min}
+		b.values = append(b.floats(1), min)
 	case b.applyMax:
-		b.values = []float64{max}
+		b.values = append(b.floats(1), max)
+	}
+	if len(b.cur.vals[li]) == 0 && len(b.values) > 0 && strictlyIncreasing(b.values) {
+		// A fresh list, as the values always are here: adopt it.
+		b.cur.vals[li] = b.values
+		b.total += len(b.values)
+		b.values = nil
 	}
 	for _, v := range b.values {
 		if isNaN(v) || b.cur.has(li, v) {
@@ -160,6 +214,17 @@ func (b *builder) addKey(name key, min, max float64) {
 		b.total++
 	}
 	b.values, b.every, b.modifier, b.applyMin, b.applyMax = nil, 0, 0, false, false
+}
+
+// strictlyIncreasing reports whether vals is strictly increasing (which
+// also rules out NaN).
+func strictlyIncreasing(vals []float64) bool {
+	for i := 1; i < len(vals); i++ {
+		if !(vals[i-1] < vals[i]) {
+			return false
+		}
+	}
+	return len(vals) == 0 || !isNaN(vals[0])
 }
 
 func (b *builder) between(start, end float64) {
@@ -183,7 +248,7 @@ func (b *builder) between(start, end float64) {
 
 func (b *builder) also() {
 	a := b.arr()
-	*a = append(*a, &def{})
+	*a = append(*a, b.newDef())
 	b.cur = (*a)[len(*a)-1]
 }
 
@@ -204,28 +269,30 @@ type parser struct {
 	b    builder
 }
 
+// peek finds the longest match among the expected tokens after any
+// whitespace. later tries the tokens first and skips whitespace only when
+// it is longer than their best match, but no token can start with
+// whitespace, so skipping it first is the same.
 func (p *parser) peek(expected ...tok) (tok, int, int) {
 	start := p.pos
-	for {
-		best, bestLen := tNone, -1
+	for start < len(p.in) && isSpace(p.in[start]) {
+		start++
+	}
+	best, bestLen := tNone, -1
+	if start < len(p.in) && p.in[start] < 128 {
 		for _, t := range expected {
+			if !canStart(t, p.in, start) {
+				continue
+			}
 			if l := match(t, p.in, start); l > bestLen {
 				best, bestLen = t, l
 			}
 		}
-		ws := 0
-		for start+ws < len(p.in) && isSpace(p.in[start+ws]) {
-			ws++
-		}
-		if ws > 0 && ws > bestLen {
-			start += ws
-			continue
-		}
-		if best == tNone {
-			return tNone, start, start
-		}
-		return best, start, start + bestLen
 	}
+	if best == tNone {
+		return tNone, start, start
+	}
+	return best, start, start + bestLen
 }
 
 // parseToken scans one of the expected tokens, recording an error at the
@@ -246,8 +313,8 @@ func (p *parser) parseToken(expected ...tok) (tok, []uint16) {
 }
 
 func (p *parser) check(t tok) bool {
-	if x, _, _ := p.peek(t); x == t {
-		p.parseToken(t)
+	if x, _, _ := p.peek(one[t]...); x == t {
+		p.parseToken(one[t]...)
 		return true
 	}
 	return false
@@ -255,7 +322,7 @@ func (p *parser) check(t tok) bool {
 
 // value converts a token as later's convertString does (NaN on failure).
 func (p *parser) value(t tok) float64 {
-	tt, text := p.parseToken(t)
+	tt, text := p.parseToken(one[t]...)
 	if tt == tNone {
 		return math.NaN()
 	}
@@ -289,7 +356,11 @@ func (p *parser) throughExpr(t tok) []float64 {
 		p.tooBig(at)
 		return nil
 	}
-	var out []float64
+	n := 0
+	if start <= end {
+		n = int(end-start) + 1
+	}
+	out := p.b.floats(n)
 	for i := start; i <= end; i++ {
 		out = append(out, i)
 	}
@@ -305,6 +376,15 @@ func (p *parser) ranges(t tok) []float64 {
 }
 
 var periodToks = []tok{tSecond, tMinute, tHour, tDayOfYear, tDayOfWeek, tDayInstance, tDay, tMonth, tYear, tWeekOfMonth, tWeekOfYear}
+
+// one holds a one-token expectation for each token, so that recording it
+// as the error's expectation allocates nothing.
+var one = func() (a [tYearIndex + 1][]tok) {
+	for i := range a {
+		a[i] = []tok{tok(i)}
+	}
+	return a
+}()
 
 var topToks = []tok{tEvery, tAfter, tBefore, tOnThe, tOn, tOf, tIn, tAt, tAnd, tExcept, tAlso}
 
@@ -348,10 +428,10 @@ func (p *parser) every() {
 	b := &p.b
 	switch {
 	case p.check(tWeekend):
-		b.values = []float64{1, 7}
+		b.values = append(b.floats(2), 1, 7)
 		b.add(kDow, 1, 7)
 	case p.check(tWeekday):
-		b.values = []float64{2, 3, 4, 5, 6}
+		b.values = append(b.floats(5), 2, 3, 4, 5, 6)
 		b.add(kDow, 1, 7)
 	default:
 		b.every = or(p.value(tRank), 1)
@@ -366,7 +446,7 @@ func (p *parser) every() {
 			if period == tNone {
 				b.thrown = true // later calls parseToken(undefined) and throws
 			} else {
-				p.parseToken(period)
+				p.parseToken(one[period]...)
 			}
 		} else if p.check(tBetween) {
 			at := p.pos
@@ -415,13 +495,13 @@ func (p *parser) run() {
 			if t == tBefore {
 				mod = 'b'
 			}
-			if x, _, _ := p.peek(tTime); x != tNone {
+			if x, _, _ := p.peek(one[tTime]...); x != tNone {
 				v := p.value(tTime)
-				b.modifier, b.values = mod, []float64{v}
+				b.modifier, b.values = mod, append(b.floats(1), v)
 				b.add(kTime, 0, 0)
 			} else {
 				v := p.value(tRank)
-				b.modifier, b.values = mod, []float64{v}
+				b.modifier, b.values = mod, append(b.floats(1), v)
 				p.timePeriod()
 			}
 		case tOnThe:
@@ -436,10 +516,10 @@ func (p *parser) run() {
 			b.values = p.ranges(tYearIndex)
 			b.add(kYear, 1970, 2450)
 		case tAt:
-			b.values = []float64{p.value(tTime)}
+			b.values = append(b.floats(1), p.value(tTime))
 			b.add(kTime, 0, 0)
 			for p.check(tAnd) {
-				b.values = []float64{p.value(tTime)}
+				b.values = append(b.floats(1), p.value(tTime))
 				b.add(kTime, 0, 0)
 			}
 		case tAlso:

@@ -33,6 +33,9 @@ func Parse(expr string) (*Schedule, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.prog.firesSoon(toMS(now)) {
+		return s, nil
+	}
 	if s.prog.neverFires(toMS(now)) {
 		return nil, fmt.Errorf("frequency %q never fires again (no occurrence before 2100)", expr)
 	}
@@ -49,13 +52,19 @@ func Parse(expr string) (*Schedule, error) {
 // stands for the moment later.js would compile it, which later consults
 // for the length of the current month in "after"/"before" day rules.
 func parseText(expr string, compiledAt time.Time) (*Schedule, error) {
-	units, origin := lowerJS(expr)
-	p := parser{in: units, err: -1, big: -1}
-	p.run()
-	if p.big >= 0 {
-		return nil, newParseError(expr, origin, p.big, "number or range too large", "")
+	ar := new(arena)
+	units, ok := lowerASCII(expr, ar.units[:0])
+	if !ok {
+		units, _ = lowerJS(expr)
 	}
-	if p.err >= 0 {
+	p := parser{in: units, err: -1, big: -1}
+	p.b.arena, p.b.schedules, p.b.everys = ar, ar.defs[:0], ar.everys[:0]
+	p.run()
+	if p.big >= 0 || p.err >= 0 {
+		_, origin := lowerJS(expr)
+		if p.big >= 0 {
+			return nil, newParseError(expr, origin, p.big, "number or range too large", "")
+		}
 		msg, hint := describe(p.in, p.err, p.want)
 		return nil, newParseError(expr, origin, p.err, msg, hint)
 	}
@@ -64,13 +73,16 @@ func parseText(expr string, compiledAt time.Time) (*Schedule, error) {
 		return nil, fmt.Errorf("frequency %q cannot be evaluated: 'starting on'/'between' must follow 'every N <period>'", expr)
 	}
 	now := mk(float64(toMS(compiledAt)))
-	prog := &program{}
+	prog := &ar.prog
+	prog.scheds = ar.scheds[:0]
+	cons, m := ar.cons[:], &ar.m // storage for the first compiled def
 	for i, group := range [][]*def{b.schedules, b.exceptions} {
 		for _, d := range group {
 			if len(d.keys) == 0 {
 				return nil, fmt.Errorf("frequency %q is incomplete: an 'also' or 'except' part is empty (or 'except' is used twice)", expr)
 			}
-			c := compileDef(d, now)
+			c := compileDef(d, now, cons, m)
+			cons, m = nil, nil
 			if i == 0 {
 				prog.scheds = append(prog.scheds, c)
 			} else {
@@ -78,7 +90,8 @@ func parseText(expr string, compiledAt time.Time) (*Schedule, error) {
 			}
 		}
 	}
-	s := &Schedule{expr: expr, prog: prog}
+	s := &ar.s
+	*s = Schedule{expr: expr, prog: prog}
 	s.warnings = textWarnings(b)
 	return s, nil
 }

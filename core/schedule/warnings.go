@@ -1,8 +1,9 @@
 package schedule
 
 import (
-	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 )
 
 var periodNames = [...]string{kSec: "second", kMin: "minute", kHour: "hour", kTime: "time of day", kDay: "day of the month",
@@ -13,11 +14,9 @@ var periodNames = [...]string{kSec: "second", kMin: "minute", kHour: "hour", kTi
 // author most likely did not intend.
 func textWarnings(b *builder) []string {
 	var w []string
-	seen := map[string]bool{}
-	addf := func(format string, args ...any) {
-		m := fmt.Sprintf(format, args...)
-		if !seen[m] {
-			seen[m] = true
+	// Messages are built by concatenation: fmt would box every argument.
+	add := func(m string) {
+		if !slices.Contains(w, m) {
 			w = append(w, m)
 		}
 	}
@@ -38,12 +37,19 @@ func textWarnings(b *builder) []string {
 		case kMonth:
 			cycle, unit, within = 12, "months", "year"
 		case kDay:
-			addf("'every %g days' counts days of the month (1, %g, %g, ...) and starts again on the 1st of each month, so gaps at month ends are shorter", n, 1+n, 1+2*n)
+			add("'every " + g(n) + " days' counts days of the month (1, " + g(1+n) + ", " + g(1+2*n) + ", ...) and starts again on the 1st of each month, so gaps at month ends are shorter")
 			continue
 		case kWoy, kWom, kDoy, kDc:
-			plural := map[kind]string{kWoy: "weeks", kWom: "weeks of the month", kDoy: "days of the year", kDc: "day instances"}[e.k]
-			within := map[kind]string{kWoy: "year", kWom: "month", kDoy: "year", kDc: "month"}[e.k]
-			addf("'every %g %s' counts from the start of each %s and starts again there, so the gap at the turn of the %s is shorter", n, plural, within, within)
+			plural, within := "weeks", "year"
+			switch e.k {
+			case kWom:
+				plural, within = "weeks of the month", "month"
+			case kDoy:
+				plural = "days of the year"
+			case kDc:
+				plural, within = "day instances", "month"
+			}
+			add("'every " + g(n) + " " + plural + "' counts from the start of each " + within + " and starts again there, so the gap at the turn of the " + within + " is shorter")
 			continue
 		default:
 			continue
@@ -55,10 +61,10 @@ func textWarnings(b *builder) []string {
 		one := unit[:len(unit)-1]
 		switch {
 		case n >= cycle:
-			addf("'every %g %s' fires only once per %s (%s %g): steps are counted within each %s, not from the last fire", n, unit, within, one, base, within)
+			add("'every " + g(n) + " " + unit + "' fires only once per " + within + " (" + one + " " + g(base) + "): steps are counted within each " + within + ", not from the last fire")
 		case int(cycle)%int(n) != 0:
 			last := base + float64(int(cycle-1)/int(n))*n
-			addf("'every %g %s' starts again at the start of each %s: it fires in %s %g, %g, ..., %g, then %g again (a gap of %g %s)", n, unit, within, one, base, base+n, last, base, cycle+base-last, unit)
+			add("'every " + g(n) + " " + unit + "' starts again at the start of each " + within + ": it fires in " + one + " " + g(base) + ", " + g(base+n) + ", ..., " + g(last) + ", then " + g(base) + " again (a gap of " + g(cycle+base-last) + " " + unit + ")")
 		}
 	}
 	for gi, group := range [][]*def{b.schedules, b.exceptions} {
@@ -72,25 +78,25 @@ func textWarnings(b *builder) []string {
 			for i, k := range d.keys {
 				vals := d.vals[i]
 				if k.mod == 0 && len(vals) == 0 {
-					addf("a %s range in this frequency ends before it starts, so it matches nothing and later then behaves erratically; write ranges from low to high", periodNames[k.k])
+					add("a " + periodNames[k.k] + " range in this frequency ends before it starts, so it matches nothing and later then behaves erratically; write ranges from low to high")
 				}
 				if k.mod == 0 && !sortedVals(vals) {
-					addf("%s values are not in increasing order; later then only finds the first one, so list them from low to high (e.g. 'at 9:00 and 17:00', 'on mon and fri')", periodNames[k.k])
+					add(periodNames[k.k] + " values are not in increasing order; later then only finds the first one, so list them from low to high (e.g. 'at 9:00 and 17:00', 'on mon and fri')")
 				}
 				if k.mod == 0 && outOfRange(k.k, vals) {
-					addf("a %s value is out of range; later then fires at odd times", periodNames[k.k])
+					add("a " + periodNames[k.k] + " value is out of range; later then fires at odd times")
 				}
 			}
 			if gi == 0 && finest >= 0 && d.keys[finest].mod != 0 {
-				addf("'after'/'before' on its own matches every second of the period it allows, so this fires every second; combine it with a frequency, e.g. 'every 1 hour after 9:00'")
+				add("'after'/'before' on its own matches every second of the period it allows, so this fires every second; combine it with a frequency, e.g. 'every 1 hour after 9:00'")
 			}
 			if gi == 0 && len(d.keys) == 1 && d.keys[0].k == kYear && len(d.vals[0]) == 1 {
-				addf("a single year on its own fires at the start of that year and then every second until it ends; add a time, e.g. 'at 9:00 in 2027'")
+				add("a single year on its own fires at the start of that year and then every second until it ends; add a time, e.g. 'at 9:00 in 2027'")
 			}
 		}
 	}
 	if len(b.exceptions) > 0 {
-		addf("'except' can stall later's search when it removes an occurrence: e.g. 'every 1 hour except at 12:00' fires every second from 11:00 to 12:00 and then never again; check the listed fire times")
+		add("'except' can stall later's search when it removes an occurrence: e.g. 'every 1 hour except at 12:00' fires every second from 11:00 to 12:00 and then never again; check the listed fire times")
 	}
 	return w
 }
@@ -133,3 +139,6 @@ func outOfRange(k kind, vals []float64) bool {
 	}
 	return false
 }
+
+// g formats v as fmt's %g does.
+func g(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

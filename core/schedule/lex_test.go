@@ -1,0 +1,111 @@
+package schedule
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// matchRef is match without the first-character filter: every word of
+// the token is tried, as later's regular expressions do.
+func matchRef(t tok, in []uint16, p int) int {
+	switch t {
+	case tRank, tYearIndex, tTime:
+		return match(t, in, p)
+	}
+	for _, w := range words[t] {
+		if hasPrefix(in, p, w) && (w == "," || w == "-" || boundary(in, p+len(w))) {
+			return len(w)
+		}
+	}
+	return -1
+}
+
+// lexInputs are the expressions of the vector files plus random
+// mutations of them: ASCII and non-ASCII letters, JS whitespace, case
+// changes, digits and punctuation inserted, deleted or replaced.
+func lexInputs(t *testing.T) []string {
+	var out []string
+	for _, file := range []string{"testdata/later-vectors.jsonl", "testdata/later-extra.jsonl", "testdata/later-random.jsonl"} {
+		for _, v := range loadVectors(t, file) {
+			out = append(out, v.Expr)
+		}
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	pieces := []string{"a", "Z", "M", "9", "0", ":", ",", "-", "@", " ", "\t", "\u00a0", "\u2028", "\ufeff",
+		"İ", "K", "ſ", "É", "ß", "ǅ", "Σ", "𝐀", "\U0001F600", "\xff", "_", "st", "PM", "Day", "Of The"}
+	r := rand.New(rand.NewPCG(3, 4))
+	n := len(out)
+	for i := 0; i < 4*n; i++ {
+		s := []byte(out[r.IntN(n)])
+		for range 1 + r.IntN(3) {
+			at := 0
+			if len(s) > 0 {
+				at = r.IntN(len(s) + 1)
+			}
+			switch r.IntN(3) {
+			case 0: // insert
+				s = slices.Insert(s, at, []byte(pieces[r.IntN(len(pieces))])...)
+			case 1: // delete
+				if at < len(s) {
+					s = slices.Delete(s, at, at+1)
+				}
+			default: // upper-case
+				if at < len(s) && s[at] >= 'a' && s[at] <= 'z' {
+					s[at] -= 'a' - 'A'
+				}
+			}
+		}
+		out = append(out, string(s))
+	}
+	t.Logf("%d inputs", len(out))
+	return out
+}
+
+func TestLowerASCIIAgreesWithLowerJS(t *testing.T) {
+	for _, s := range lexInputs(t) {
+		want, origin := lowerJS(s)
+		got, ok := lowerASCII(s, nil)
+		ascii := true
+		for i := 0; i < len(s); i++ {
+			ascii = ascii && s[i] < 0x80
+		}
+		if ok != ascii {
+			t.Fatalf("%q: ok = %v, want %v", s, ok, ascii)
+		}
+		if !ok {
+			continue
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%q: units %v, want %v", s, got, want)
+		}
+		for i, o := range origin {
+			if o != i {
+				t.Fatalf("%q: unit %d comes from rune %d", s, i, o)
+			}
+		}
+	}
+}
+
+func TestMatchAgreesWithReference(t *testing.T) {
+	for _, s := range lexInputs(t) {
+		in, _ := lowerJS(s)
+		for p := 0; p <= len(in); p++ {
+			for tk := tEvery; tk <= tYearIndex; tk++ {
+				if got, want := match(tk, in, p), matchRef(tk, in, p); got != want {
+					t.Fatalf("%q at %d, token %d: match = %d, want %d", s, p, tk, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestCivilRoundTrip(t *testing.T) {
+	for z := int64(-800000); z <= 800000; z++ {
+		y, m, d := civil(z)
+		if m < 1 || m > 12 || d < 1 || d > 31 || daysFromCivil(y, m, d) != z {
+			t.Fatalf("civil(%d) = %d-%d-%d", z, y, m, d)
+		}
+	}
+}
