@@ -247,7 +247,7 @@ func (p *parser) fields(m *yaml.Node, what string, allowed []string) map[string]
 		}
 		if allowed != nil && !contains(allowed, k.Value) {
 			fix := "the keys of " + what + " are: " + strings.Join(allowed, ", ")
-			if s := suggest(k.Value, allowed); s != "" {
+			if s := closestName(k.Value, allowed); s != "" {
 				fix = fmt.Sprintf("did you mean %q? (the keys of %s are: %s)", s, what, strings.Join(allowed, ", "))
 			}
 			p.errs.add(p.pos(k), fix, "unknown key %q in %s", k.Value, what)
@@ -693,7 +693,7 @@ func (p *parser) heartbeatTargets(cfg *Config, hb *Heartbeat, n *yaml.Node, what
 			fix := "define it under targets:, or use one of: " + strings.Join(cfg.TargetNames, ", ")
 			if len(cfg.TargetNames) == 0 {
 				fix = "define it under targets:"
-			} else if s := suggest(name, cfg.TargetNames); s != "" {
+			} else if s := closestName(name, cfg.TargetNames); s != "" {
 				fix = fmt.Sprintf("did you mean %q? (targets: %s)", s, strings.Join(cfg.TargetNames, ", "))
 			}
 			p.errs.add(p.pos(item), fix, "%s: unknown target %q", what, name)

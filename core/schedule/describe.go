@@ -3,6 +3,8 @@ package schedule
 import (
 	"fmt"
 	"strings"
+
+	"github.com/seed-e9b80cf6/heartbeat/core/suggest"
 )
 
 // describe words a parse failure at pos for users: what was expected
@@ -153,32 +155,9 @@ func closest(w string, cands []string) string {
 	w = strings.TrimRight(w, ".,;:!")
 	best, bestD := "", 3
 	for _, c := range cands {
-		if d := editDistance(w, c); d < bestD && d < len(c) {
+		if d := suggest.Distance(w, c); d < bestD && d < len(c) {
 			best, bestD = c, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
