@@ -52,7 +52,9 @@ type state struct {
 	// keeps working until the new config is known to be good.
 	instance     map[string]string
 	descriptions map[string]string
-	generation   int
+	// heartbeats by name: each tick looks its heartbeat up.
+	heartbeats map[string]*config.Heartbeat
+	generation int
 }
 
 // Observer is told about every beat outcome and reload; metrics use it.
@@ -117,7 +119,10 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*
 	if err != nil {
 		return nil, err
 	}
-	st := &state{cfg: cfg, instance: map[string]string{}, descriptions: map[string]string{}}
+	st := &state{cfg: cfg, instance: map[string]string{}, descriptions: map[string]string{}, heartbeats: map[string]*config.Heartbeat{}}
+	for _, hb := range cfg.Heartbeats {
+		st.heartbeats[hb.Name] = hb
+	}
 	if old != nil {
 		st.generation = old.generation + 1
 	}
@@ -324,17 +329,15 @@ func (d *Daemon) Reload(ctx context.Context, cfg *config.Config) error {
 // beatTargets returns the heartbeat's definition and targets in force.
 func (d *Daemon) beatTargets(name string) (*config.Heartbeat, []dispatch.Target) {
 	st := d.current()
-	for _, hb := range st.cfg.Heartbeats {
-		if hb.Name != name {
-			continue
-		}
-		targets := make([]dispatch.Target, 0, len(hb.Targets))
-		for _, t := range hb.Targets {
-			targets = append(targets, dispatch.Target{Name: t, Instance: st.instance[t], Policy: dispatch.Policy(st.cfg.Targets[t].Delivery)})
-		}
-		return hb, targets
+	hb, ok := st.heartbeats[name]
+	if !ok {
+		return nil, nil
 	}
-	return nil, nil
+	targets := make([]dispatch.Target, 0, len(hb.Targets))
+	for _, t := range hb.Targets {
+		targets = append(targets, dispatch.Target{Name: t, Instance: st.instance[t], Policy: dispatch.Policy(st.cfg.Targets[t].Delivery)})
+	}
+	return hb, targets
 }
 
 // beat runs one tick: with a health check, a start signal (to targets
