@@ -58,7 +58,7 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 		return exitInvalid
 	}
 	if cfg.Listen != "" {
-		addr, _, err := metrics.Serve(runCtx, cfg.Listen, m.Handler(daemonStatus{d}))
+		addr, _, err := metrics.Serve(runCtx, cfg.Listen, m.Handler(d))
 		if err != nil {
 			d.Stop()
 			printError(stderr, err)
@@ -88,19 +88,6 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	d.Run(runCtx)
 	logger.Info("heartbeat stopped")
 	return exitOK
-}
-
-// daemonStatus adapts the daemon to what the health endpoint reads.
-type daemonStatus struct{ d *daemon.Daemon }
-
-func (s daemonStatus) SchedulerRunning() bool { return s.d.SchedulerRunning() }
-
-func (s daemonStatus) Plugins() []metrics.PluginState {
-	var out []metrics.PluginState
-	for _, p := range s.d.PluginStates() {
-		out = append(out, metrics.PluginState(p))
-	}
-	return out
 }
 
 // reloadOnHUP re-reads the config on SIGHUP. An invalid config is

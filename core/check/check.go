@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/httpclient"
 )
 
 // DefaultTimeout bounds a check that sets no timeout.
@@ -108,7 +109,7 @@ func (r Runner) runHTTP(ctx context.Context, s Spec, timeout time.Duration) Resu
 		if ctx.Err() != nil {
 			return Result{Message: fmt.Sprintf("health check GET %s: no answer within %s", where, timeout)}
 		}
-		return Result{Message: fmt.Sprintf("health check GET %s failed: %s", where, innerError(err))}
+		return Result{Message: fmt.Sprintf("health check failed: %v", httpclient.RedactError(err))}
 	}
 	defer resp.Body.Close()
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxHTTPBody))
@@ -119,22 +120,11 @@ func (r Runner) runHTTP(ctx context.Context, s Spec, timeout time.Duration) Resu
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return Result{Message: fmt.Sprintf("health check GET %s answered %s", where, status), Output: tail.Bytes()}
 	case readErr != nil:
-		return Result{Message: fmt.Sprintf("health check GET %s: reading the answer failed: %s", where, innerError(readErr)), Output: tail.Bytes()}
+		return Result{Message: fmt.Sprintf("health check GET %s: reading the answer failed: %v", where, httpclient.RedactError(readErr)), Output: tail.Bytes()}
 	case s.Expect != "" && !bytes.Contains(body, []byte(s.Expect)):
 		return Result{Message: fmt.Sprintf("health check GET %s answered %s without the expected %q", where, status, s.Expect), Output: tail.Bytes()}
 	}
 	return Result{OK: true, Message: fmt.Sprintf("health check GET %s answered %s", where, status)}
-}
-
-// innerError drops the URL that net/http puts in its errors.
-func innerError(err error) string {
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil {
-			return inner.Error()
-		}
-	}
-	return err.Error()
 }
 
 func runCommand(ctx context.Context, s Spec, timeout time.Duration, wrapper string) Result {

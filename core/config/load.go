@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -245,7 +246,7 @@ func (p *parser) fields(m *yaml.Node, what string, allowed []string) map[string]
 			p.errs.add(p.pos(k), "remove one of them", "%s has %q twice", what, k.Value)
 			continue
 		}
-		if allowed != nil && !contains(allowed, k.Value) {
+		if allowed != nil && !slices.Contains(allowed, k.Value) {
 			fix := "the keys of " + what + " are: " + strings.Join(allowed, ", ")
 			if s := closestName(k.Value, allowed); s != "" {
 				fix = fmt.Sprintf("did you mean %q? (the keys of %s are: %s)", s, what, strings.Join(allowed, ", "))
@@ -256,15 +257,6 @@ func (p *parser) fields(m *yaml.Node, what string, allowed []string) map[string]
 		out[k.Value] = [2]*yaml.Node{k, v}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // str reads a scalar string value with ${VAR} expansion.
@@ -699,7 +691,7 @@ func (p *parser) heartbeatTargets(cfg *Config, hb *Heartbeat, n *yaml.Node, what
 			p.errs.add(p.pos(item), fix, "%s: unknown target %q", what, name)
 			continue
 		}
-		if contains(hb.Targets, name) {
+		if slices.Contains(hb.Targets, name) {
 			p.errs.add(p.pos(item), "list each target once", "%s: target %q is listed twice", what, name)
 			continue
 		}

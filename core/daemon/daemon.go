@@ -17,6 +17,7 @@ import (
 	"github.com/seed-e9b80cf6/heartbeat/core/check"
 	"github.com/seed-e9b80cf6/heartbeat/core/config"
 	"github.com/seed-e9b80cf6/heartbeat/core/dispatch"
+	"github.com/seed-e9b80cf6/heartbeat/core/metrics"
 	"github.com/seed-e9b80cf6/heartbeat/core/pluginhost"
 	"github.com/seed-e9b80cf6/heartbeat/core/scheduler"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
@@ -265,20 +266,13 @@ func (d *Daemon) Run(ctx context.Context) {
 // SchedulerRunning reports whether Run is scheduling beats.
 func (d *Daemon) SchedulerRunning() bool { return d.running.Load() }
 
-// PluginStates lists the started plugins and whether their processes run.
-func (d *Daemon) PluginStates() []PluginState {
-	var out []PluginState
+// Plugins lists the started plugins and whether their processes run.
+func (d *Daemon) Plugins() []metrics.PluginState {
+	var out []metrics.PluginState
 	for _, p := range d.host.Plugins() {
-		out = append(out, PluginState{Name: p.Name(), Running: p.Running(), Restarts: p.Restarts()})
+		out = append(out, metrics.PluginState{Name: p.Name(), Running: p.Running(), Restarts: p.Restarts()})
 	}
 	return out
-}
-
-// PluginState is one plugin's process state.
-type PluginState struct {
-	Name     string
-	Running  bool
-	Restarts int
 }
 
 func jobs(cfg *config.Config) []scheduler.Job {

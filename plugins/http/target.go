@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -226,11 +227,7 @@ func (i *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 	default:
 		return sdk.Result{}, sdk.Errorf(sdk.KindPermanent, "the http target does not deliver %s signals", b.Signal)
 	}
-	var body *bytes.Reader
-	if i.settings.Body != "" {
-		body = bytes.NewReader([]byte(i.settings.Body))
-	}
-	req, err := newRequest(i.method, target, body)
+	req, err := newRequest(i.method, target, i.settings.Body)
 	if err != nil {
 		return sdk.Result{}, sdk.Errorf(sdk.KindPermanent, "cannot build a request for %s", sdk.RedactURL(target))
 	}
@@ -299,9 +296,12 @@ func sortedNames(m map[string]string) []string {
 	return names
 }
 
-func newRequest(method, target string, body *bytes.Reader) (*http.Request, error) {
-	if body == nil {
-		return http.NewRequest(method, target, nil)
+// newRequest keeps a nil body a nil io.Reader: a nil *bytes.Reader would
+// make net/http send an empty body with chunked encoding.
+func newRequest(method, target string, body string) (*http.Request, error) {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
 	}
-	return http.NewRequest(method, target, body)
+	return http.NewRequest(method, target, r)
 }

@@ -81,27 +81,29 @@ func Do(ctx context.Context, client *http.Client, req *http.Request) (Response, 
 		var certErr *tls.CertificateVerificationError
 		if errors.As(err, &certErr) {
 			// Retrying cannot fix a certificate the client does not trust.
-			return Response{}, sdk.Permanent(fmt.Errorf("%w (set ca_file to the server's CA, or insecure_skip_verify: true)", redactError(err)))
+			return Response{}, sdk.Permanent(fmt.Errorf("%w (set ca_file to the server's CA, or insecure_skip_verify: true)", RedactError(err)))
 		}
-		return Response{}, sdk.Temporary(redactError(err))
+		return Response{}, sdk.Temporary(RedactError(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes))
 	if err != nil {
-		return Response{}, sdk.Temporary(fmt.Errorf("reading the answer of %s: %w", sdk.RedactURL(req.URL.String()), redactError(err)))
+		return Response{}, sdk.Temporary(fmt.Errorf("reading the answer of %s: %w", sdk.RedactURL(req.URL.String()), RedactError(err)))
 	}
 	return Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
 
-// redactError rewrites *url.Error, whose message holds the full URL.
-func redactError(err error) error {
+// RedactError rewrites a *url.Error from net/http, whose message holds the
+// full URL, so that it names only the scheme and host; other errors pass
+// unchanged.
+func RedactError(err error) error {
 	var ue *url.Error
 	if !errors.As(err, &ue) {
 		return err
 	}
 	inner := ue.Err
 	if ue.Timeout() || errors.Is(inner, context.DeadlineExceeded) {
-		return fmt.Errorf("%s %s: no answer before the timeout: %w", ue.Op, sdk.RedactURL(ue.URL), redactError(inner))
+		return fmt.Errorf("%s %s: no answer before the timeout: %w", ue.Op, sdk.RedactURL(ue.URL), RedactError(inner))
 	}
-	return fmt.Errorf("%s %s: %w", ue.Op, sdk.RedactURL(ue.URL), redactError(inner))
+	return fmt.Errorf("%s %s: %w", ue.Op, sdk.RedactURL(ue.URL), RedactError(inner))
 }
