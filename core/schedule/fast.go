@@ -3,18 +3,22 @@ package schedule
 import "math/bits"
 
 // matcher evaluates a compiled schedule whose constraints are plain
-// periods among s, m, h, t, D, d and M, with value lists sorted, free of
-// duplicates and inside the period's range (D within 1-28, or exactly the
-// last day), plus at most an "after" and a "before" a time of day. For such a schedule each step of later's
-// search moves to the earliest instant where one more period matches, so
-// the search ends at the first matching second; the matcher finds that
-// second directly with bit masks instead of stepping.
+// periods among s, m, h, t, D, d, dc, wy and M, with value lists sorted,
+// free of duplicates and inside the period's range (D within 1-28, or
+// exactly the last day; dc within 1-5, or exactly the last instance), plus
+// at most an "after" and a "before" a time of day. For such a schedule
+// each step of later's search moves to the earliest instant where one more
+// period matches, so the search ends at the first matching second; the
+// matcher finds that second directly with bit masks instead of stepping.
 type matcher struct {
 	sec, min uint64 // allowed seconds / minutes (bit i = value i)
 	hour     uint32
 	mday     uint32 // allowed days of the month (bit i = day i)
 	lastDay  bool   // D is "the last day of the month"
 	wday     uint8  // allowed days of the week (bit i = value i, 1 = Sunday)
+	dc       uint8  // allowed day instances (bit i = instance i); 0: any
+	lastDc   bool   // dc is "the last day instance" (the month's last 7 days)
+	woy      uint64 // allowed ISO weeks (bit i = week i); 0: any
 	month    uint16 // allowed months (bit i = month i)
 	times    []int32
 	timesBuf [2]int32
@@ -27,6 +31,15 @@ type matcher struct {
 // fastYears bounds the matcher's search: beyond it later's 1000-step budget
 // could run out first, so the caller falls back to the step-by-step search.
 const fastYears = 15
+
+// weekDays bounds the search when weeks of the year or day instances take
+// part. Each step of later's search between days lands on the midnight of
+// a later day and a day's time of day takes a handful of steps, so 900
+// days stay within its 1000 steps whatever the periods.
+const weekDays = 900
+
+// allSecs is a second or minute mask that allows every value.
+const allSecs = 1<<60 - 1
 
 // Dates between these bounds are plain for the matcher: years that
 // Date.UTC takes as is and whose leap years later computes correctly
@@ -43,7 +56,7 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 	if f == nil {
 		f = new(matcher)
 	}
-	*f = matcher{sec: 1<<60 - 1, min: 1<<60 - 1, hour: 1<<24 - 1, mday: 0xfffffffe,
+	*f = matcher{sec: allSecs, min: allSecs, hour: 1<<24 - 1, mday: 0xfffffffe,
 		wday: 0xfe, month: 1<<13 - 2, tick: tick}
 	f.times = f.timesBuf[:0]
 	f.winHi = 86400
@@ -78,6 +91,14 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 			lo, hi = 1, 28
 		case kDow:
 			lo, hi = 1, 7
+		case kDc:
+			if len(c.vals) == 1 && c.vals[0] == 0 {
+				f.lastDc = true
+				continue
+			}
+			lo, hi = 1, 5
+		case kWoy:
+			lo, hi = 1, 53
 		case kMonth:
 			lo, hi = 1, 12
 		default:
@@ -109,6 +130,10 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 			f.mday = uint32(mask)
 		case kDow:
 			f.wday = uint8(mask)
+		case kDc:
+			f.dc = uint8(mask)
+		case kWoy:
+			f.woy = mask
 		case kMonth:
 			f.month = uint16(mask)
 		}
@@ -182,43 +207,122 @@ func monthDays(y, m int64) int64 {
 	return int64(daysInMonth[m-1])
 }
 
+// dayOK checks the periods of a day that its date and weekday decide: day
+// d of a month of n days, weekday wd.
 func (f *matcher) dayOK(d, wd, n int64) bool {
-	return (f.mday>>uint(d)&1 != 0 || f.lastDay && d == n) && f.wday>>uint(wd)&1 != 0
+	return f.dayMask(n)>>uint(d)&1 != 0 && f.wday>>uint(wd)&1 != 0
 }
 
+// isoWeek is later's week of the year of a day (days since the epoch):
+// the ISO 8601 week, counted from the week of the year's first Thursday.
+func isoWeek(day int64) int64 {
+	thu := day - (dowOf(day)+5)%7 + 3
+	y, _, _ := civil(thu)
+	jan1 := daysFromCivil(y, 1, 1)
+	first := jan1 + (12-dowOf(jan1))%7
+	return (thu-first)/7 + 1
+}
+
+// weekCache remembers the ISO week of the last week looked up, as the
+// matcher's search moves through consecutive days.
+type weekCache struct{ monday, week int64 }
+
+func (c *weekCache) of(day int64) int64 {
+	switch {
+	case day >= c.monday && day < c.monday+7:
+	case day >= c.monday+7 && day < c.monday+14 && c.week < 52:
+		// Every year has 52 weeks: the next week is the next number.
+		c.monday, c.week = c.monday+7, c.week+1
+	default:
+		c.monday, c.week = day-(dowOf(day)+5)%7, isoWeek(day)
+	}
+	return c.week
+}
+
+// weekOK checks the week of the year of a day.
+func (f *matcher) weekOK(day int64, c *weekCache) bool {
+	return f.woy == 0 || f.woy>>uint(c.of(day))&1 != 0
+}
+
+// horizon is how many days find may search.
+func (f *matcher) horizon() int64 {
+	if f.dc != 0 || f.lastDc || f.woy != 0 {
+		return weekDays
+	}
+	return fastYears * 366
+}
+
+// firstWeekDay is 1972-01-03, the first Monday from which later's weeks
+// of the year never throw: it throws for a week of 1970, and its step to
+// a week of 1971 looks up the week of 1971-01-01, which is one of 1970.
+const firstWeekDay = 732
+
 // find is the first matching whole second at or after x (seconds since
-// the epoch); ok=false when there is none within fastYears.
+// the epoch); ok=false when there is none within the horizon.
 func (f *matcher) find(x int64) (int64, bool) {
 	day := x / 86400
+	if f.woy != 0 && day < firstWeekDay {
+		return 0, false
+	}
 	sod := int(x % 86400)
-	y, mo, d := civil(day)
+	y, mo, cur := civil(day) // cur: the day of the month of day
 	wd := dowOf(day)
-	n := monthDays(y, mo)
-	for end := day + fastYears*366; day < end; {
-		if f.month>>uint(mo)&1 == 0 {
-			day += n - d + 1
-			wd = (wd+n-d)%7 + 1
-			d, sod = 1, 0
-		} else {
-			if f.dayOK(d, wd, n) {
-				if s := f.nextSod(sod); s >= 0 {
-					return day*86400 + int64(s), true
+	weeks := weekCache{monday: -1 << 62}
+	for end := day + f.horizon(); ; {
+		n := monthDays(y, mo)
+		if f.month>>uint(mo)&1 != 0 {
+			// Jump from one allowed day of the month to the next.
+			days := f.dayMask(n)
+			for c := int64(nextBit(days, int(cur))); c <= n; {
+				if skip := c - cur; skip > 0 {
+					day, wd, cur, sod = day+skip, (wd+skip-1)%7+1, c, 0
 				}
+				if day >= end {
+					return 0, false
+				}
+				next := c + 1
+				switch {
+				case !f.weekOK(day, &weeks):
+					next = c + 7 - (wd+5)%7 // the next Monday
+				case f.wday>>uint(wd)&1 != 0:
+					if s := f.nextSod(sod); s >= 0 {
+						return day*86400 + int64(s), true
+					}
+				}
+				c = int64(nextBit(days, int(min(next, 64))))
 			}
-			day++
-			wd = wd%7 + 1
-			sod = 0
-			if d++; d <= n {
-				continue
-			}
-			d = 1
+		}
+		skip := n - cur + 1 // to the first of the next month
+		day, wd, cur, sod = day+skip, (wd+skip-1)%7+1, 1, 0
+		if day >= end {
+			return 0, false
 		}
 		if mo++; mo > 12 {
 			mo, y = 1, y+1
 		}
-		n = monthDays(y, mo)
 	}
-	return 0, false
+}
+
+// dayMask is the days (bit i = day i) of a month of n days that the day
+// of the month and the day instance allow.
+func (f *matcher) dayMask(n int64) uint64 {
+	m := uint64(f.mday)
+	if f.lastDay {
+		m |= 1 << uint(n)
+	}
+	if f.dc != 0 {
+		var inst uint64
+		for i := uint(1); i <= 5; i++ {
+			if f.dc>>i&1 != 0 {
+				inst |= 0x7f << (7*(i-1) + 1)
+			}
+		}
+		m &= inst
+	}
+	if f.lastDc {
+		m &= 0x7f << uint(n-6)
+	}
+	return m
 }
 
 // coarseOK reports whether the hour starting at hour*3600 s matches every
@@ -229,7 +333,8 @@ func (f *matcher) coarseOK(hour int64) bool {
 	}
 	day := hour / 24
 	y, mo, d := civil(day)
-	return f.month>>uint(mo)&1 != 0 && f.dayOK(d, dowOf(day), monthDays(y, mo))
+	weeks := weekCache{monday: -1 << 62}
+	return f.month>>uint(mo)&1 != 0 && f.dayOK(d, dowOf(day), monthDays(y, mo)) && f.weekOK(day, &weeks)
 }
 
 // start is compiled.start for the matcher; ok=false leaves the instant to
@@ -255,20 +360,25 @@ func (f *matcher) startMS(ms int64) (int64, bool) {
 	switch f.tick {
 	case kSec, kTime:
 		// Steps over seconds and minutes keep the milliseconds of from;
-		// any coarser step lands on a whole second. The steps visit every
-		// hour between from and the match, so one that fails there makes
-		// later take a coarser step.
-		if frac != 0 {
-			if f.hasT || f.winLo > 0 || f.winHi < 86400 || a/3600-x/3600 > 48 {
-				return 0, false
-			}
-			keep := true
-			for h := x / 3600; h <= a/3600 && keep; h++ {
-				keep = f.coarseOK(h)
-			}
-			if keep {
-				return a*1000 + frac, true
-			}
+		// any coarser step lands on a whole second. Where from's second
+		// matches, later takes no step at all.
+		switch {
+		case frac == 0 || a == x:
+			return a*1000 + frac, true
+		case f.sec == allSecs && f.min == allSecs:
+			return a * 1000, true // no second or minute step
+		}
+		// Otherwise the steps visit every hour between from and the
+		// match, so one that fails there makes later take a coarser step.
+		if f.hasT || f.winLo > 0 || f.winHi < 86400 || a/3600-x/3600 > 48 {
+			return 0, false
+		}
+		keep := true
+		for h := x / 3600; h <= a/3600 && keep; h++ {
+			keep = f.coarseOK(h)
+		}
+		if keep {
+			return a*1000 + frac, true
 		}
 	case kMin:
 		a -= a % 60
@@ -276,6 +386,12 @@ func (f *matcher) startMS(ms int64) (int64, bool) {
 		a -= a % 3600
 	case kDay, kDow:
 		a -= a % 86400
+	case kDc:
+		y, mo, d := civil(a / 86400)
+		a = daysFromCivil(y, mo, (d-1)/7*7+1) * 86400
+	case kWoy:
+		day := a / 86400
+		a = (day - (dowOf(day)+5)%7) * 86400
 	case kMonth:
 		y, mo, _ := civil(a / 86400)
 		a = daysFromCivil(y, mo, 1) * 86400
@@ -295,6 +411,12 @@ func (f *matcher) after(ms int64) int64 {
 		return ms - ms%3600000 + 3600000
 	case kDay, kDow:
 		return ms - ms%86400000 + 86400000
+	case kDc:
+		// The instance ends after its 7th day or with the month.
+		y, mo, d := civil(ms / 86400000)
+		return (daysFromCivil(y, mo, 1) + min((d-1)/7*7+7, monthDays(y, mo))) * 86400000
+	case kWoy:
+		return ms - ms%86400000 + 7*86400000
 	case kMonth:
 		y, mo, _ := civil(ms / 86400000)
 		return daysFromCivil(y, mo+1, 1) * 86400000
@@ -319,15 +441,19 @@ func (f *matcher) run(count int, from int64, out []float64) ([]float64, int64) {
 }
 
 // firesSoon reports, for a single schedule the matcher handles, that the
-// timer started at now fires: NextFire's first step, which then fires at
-// the matcher's first occurrence, at least a second and less than a timer
-// period away and before 2100.
+// timer started at now fires: NextFire's first step, which fires at the
+// first occurrence when it is at least a second away and at the second
+// one otherwise, within a timer period and before 2100.
 func (p *program) firesSoon(now int64) bool {
 	if len(p.scheds) != 1 || len(p.excs) != 0 || p.scheds[0].fast == nil || now < int64(fastLo) || now >= int64(fastHi) {
 		return false
 	}
-	a, ok := p.scheds[0].fast.startMS(now)
-	return ok && a-now >= msSec && a-now < maxTimeout
+	f := p.scheds[0].fast
+	a, ok := f.startMS(now)
+	if ok && a-now < msSec {
+		a, ok = f.startMS(f.after(a))
+	}
+	return ok && a-now < maxTimeout
 }
 
 // exceptDays is the set of weekdays (bit i = value i, 1 = Sunday) that the

@@ -57,6 +57,13 @@ func randomExpr(r *rand.Rand) string {
 		func() string { return fmt.Sprintf("on the %d hour", r.IntN(25)) },
 		func() string { return fmt.Sprintf("on the %d day of the week", 1+r.IntN(7)) },
 		func() string { return "on the 1st day instance" },
+		func() string { return fmt.Sprintf("on the %d day instance", r.IntN(7)) },
+		func() string { return "on the last day instance" },
+		func() string { return fmt.Sprintf("on the %d and %d day instance", 1+r.IntN(2), 3+r.IntN(3)) },
+		func() string { return fmt.Sprintf("every %d weeks", 1+r.IntN(8)) },
+		func() string { return fmt.Sprintf("on the %d week of the year", r.IntN(55)) },
+		func() string { return fmt.Sprintf("every %d weeks starting on the %d week", 2+r.IntN(5), r.IntN(10)) },
+		func() string { return "on the last week of the year" },
 		func() string { return fmt.Sprintf("after %d:00", r.IntN(24)) },
 		func() string { return fmt.Sprintf("before %d:%02d", r.IntN(24), r.IntN(60)) },
 		func() string {
