@@ -203,3 +203,22 @@ func TestFiresSoonAgreesWithTimer(t *testing.T) {
 	}
 	t.Logf("%d frequencies fire soon", soon)
 }
+
+// FuzzMatcher checks the matcher against later's step-by-step search.
+func FuzzMatcher(f *testing.F) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 40; i++ {
+		f.Add(randomExpr(r), int64(63072000000+r.Int64N(4000000000000)))
+	}
+	f.Fuzz(func(t *testing.T, expr string, from int64) {
+		s, err := parseText(expr, time.UnixMilli(1790000000000))
+		if err != nil {
+			return
+		}
+		got, gotOK := s.prog.next(12, float64(from), nil)
+		want, wantOK := slowProgram(s.prog).next(12, float64(from), nil)
+		if gotOK != wantOK || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%q from %d:\n got  %v %v\n want %v %v", expr, from, got, gotOK, want, wantOK)
+		}
+	})
+}
