@@ -436,6 +436,33 @@ func (f *matcher) run(count int, from int64, out []float64) ([]float64, int64) {
 		}
 		out = append(out, float64(max(from, a)))
 		cur = f.after(a)
+		out, cur = f.sameDay(count, a, cur, out)
+	}
+	return out, cur
+}
+
+// sameDay continues run within the day of the start a while the next
+// instant cur is a whole second of that day: the day's periods matched
+// at a, so startMS there is the next matching second of the day.
+func (f *matcher) sameDay(count int, a, cur int64, out []float64) ([]float64, int64) {
+	if f.tick > kTime {
+		return out, cur
+	}
+	day := a / 86400000 * 86400000
+	for len(out) < count && cur%1000 == 0 && cur-day < 86400000 {
+		s := f.nextSod(int(cur-day) / 1000)
+		if s < 0 {
+			break
+		}
+		a = day + int64(s)*1000
+		switch f.tick {
+		case kMin:
+			a -= a % 60000
+		case kHour:
+			a -= a % 3600000
+		}
+		out = append(out, float64(a))
+		cur = f.after(a)
 	}
 	return out, cur
 }
