@@ -128,7 +128,7 @@ func (d *Dispatcher) deliverOne(ctx context.Context, b sdk.Beat, t Target, deadl
 			attemptCtx, cancel = context.WithTimeout(ctx, t.Policy.Timeout)
 		}
 		o.Result, o.Err = d.deliverer.Beat(attemptCtx, t.instance(), b)
-		timedOut := errors.Is(attemptCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+		timedOut := o.Err != nil && pastDeadline(attemptCtx) && ctx.Err() == nil && !pastDeadline(ctx)
 		cancel()
 		if o.Err != nil && timedOut {
 			o.Err = sdk.Temporary(fmt.Errorf("no answer within the timeout of %s: %w", t.Policy.Timeout, o.Err))
@@ -193,4 +193,15 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// pastDeadline reports that ctx's deadline has passed. The plugin may
+// give up at the deadline and reset the stream a moment before ctx's own
+// timer marks it done, so the clock is read as well.
+func pastDeadline(ctx context.Context) bool {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
