@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/seed-e9b80cf6/heartbeat/core/suggest"
@@ -9,38 +10,43 @@ import (
 
 // describe words a parse failure at pos for users: what was expected
 // there and, when the text is close to a keyword, a suggestion.
-func describe(in []uint16, pos int, want []tok) (msg, hint string) {
+func describe(in []uint16, pos int, want tokSet) (msg, hint string) {
 	word := wordAt(in, pos)
 	var what string
 	var cands []string
+	one := tNone // the token, when only one was expected
+	if want != 0 && want&(want-1) == 0 {
+		one = tok(bits.TrailingZeros64(uint64(want)))
+	}
 	switch {
-	case len(want) == 1 && want[0] == tRank:
+	case one == tRank:
 		what = "expected a number such as '5' or '5th'"
 		if len(word) > 0 && (word[0] == '-' || strings.ContainsAny(word, ".")) {
 			hint = "numbers must be whole and positive, e.g. 'every 5 minutes'"
 		} else if isNumberWord(word) {
 			hint = "write numbers with digits, e.g. 'every 5 minutes'"
 		}
-	case len(want) == 1 && want[0] == tTime:
+	case one == tTime:
 		what = "expected a time such as '9:00', '9:00 am' or '17:30'"
 		if strings.HasPrefix(word, "noon") {
 			hint = "write noon as '12:00'"
 		}
-	case len(want) == 1 && want[0] == tDayName:
+	case one == tDayName:
 		what = "expected a day name such as 'mon' or 'monday'"
 		cands = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat", "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
-	case len(want) == 1 && want[0] == tMonthName:
+	case one == tMonthName:
 		what = "expected a month name such as 'jan' or 'january'"
 		cands = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sept", "oct", "nov", "dec",
 			"january", "february", "march", "april", "june", "july", "august", "september", "october", "november", "december"}
 		if word == "jun" || word == "jul" || word == "sep" {
 			hint = fmt.Sprintf("'%s' is not recognised here; write the full month name", word)
 		}
-	case len(want) == 1 && want[0] == tYearIndex:
+	case one == tYearIndex:
 		what = "expected a four-digit year such as '2027'"
-	case len(want) == 1:
-		what = fmt.Sprintf("expected '%s' again to finish 'starting on the N %s'", words[want[0]][len(words[want[0]])-1], words[want[0]][len(words[want[0]])-1])
-	case len(want) > 0 && want[0] == tSecond:
+	case one != tNone:
+		w := words[one][len(words[one])-1]
+		what = fmt.Sprintf("expected '%s' again to finish 'starting on the N %s'", w, w)
+	case want == periodSet:
 		what = "expected a time period such as 'minutes'"
 		cands = []string{"seconds", "second", "secs", "sec", "minutes", "minute", "mins", "min",
 			"hours", "hour", "days", "day", "weeks", "week", "months", "month", "years", "year",
@@ -62,7 +68,7 @@ func describe(in []uint16, pos int, want []tok) (msg, hint string) {
 	if hint != "" {
 		return msg, hint
 	}
-	if len(want) > 1 && want[0] == tEvery && pos == 0 {
+	if want == topSet && pos == 0 {
 		switch {
 		case strings.HasPrefix(word, "every") && len(word) > 5:
 			return msg, "separate the words with spaces, e.g. 'every 1 hour'"
@@ -74,7 +80,7 @@ func describe(in []uint16, pos int, want []tok) (msg, hint string) {
 			return msg, "start with 'every', e.g. 'every " + spaced(restAt(in, pos)) + "'"
 		}
 	}
-	if len(word) > 0 && word[0] >= '0' && word[0] <= '9' && len(want) > 0 && want[0] == tSecond {
+	if len(word) > 0 && word[0] >= '0' && word[0] <= '9' && (want == periodSet || one == tSecond) {
 		return msg, "put a space between the number and the period"
 	}
 	if w := closest(word, cands); w != "" {

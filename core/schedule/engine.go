@@ -52,23 +52,23 @@ type compiled struct {
 	fast *matcher // nil when later's search must be stepped through
 }
 
-// compileDef compiles d; cons and m, when they fit, are used as storage.
-func compileDef(d *def, now date, cons []constraint, m *matcher) compiled {
-	if cap(cons) < len(d.keys) {
-		cons = make([]constraint, 0, len(d.keys))
-	}
-	cons = cons[:0]
-	for i, key := range d.keys {
-		c := constraint{k: key.k, mod: key.mod, vals: d.vals[i], rng: key.k.rangeSecs()}
+// compileDef compiles into out a definition: cons, its constraints in
+// the order later lists them, which it completes and orders from the
+// coarsest period to the finest. now is the compile time (ms since the
+// epoch); m, when not nil, is the storage for the matcher.
+func compileDef(out *compiled, cons []constraint, now float64, m *matcher) {
+	for i := range cons {
+		c := &cons[i]
+		c.rng = c.k.rangeSecs()
 		n := len(c.vals)
-		switch key.mod {
+		switch c.mod {
 		case 'a':
 			c.mv = math.NaN()
 			if n > 0 {
 				c.mv = c.vals[0]
 			}
 			// later measures this against the calendar at compile time.
-			c.rng = (key.k.extMax(now) - c.mv) * c.rng
+			c.rng = (c.k.extMax(mk(now)) - c.mv) * c.rng
 		case 'b':
 			c.mv = math.NaN()
 			if n > 0 {
@@ -76,7 +76,6 @@ func compileDef(d *def, now date, cons []constraint, m *matcher) compiled {
 			}
 			c.rng = c.rng * (c.mv - 1)
 		}
-		cons = append(cons, c)
 	}
 	// A stable insertion sort by decreasing range (sort.SliceStable
 	// allocates, and there are only a few constraints).
@@ -85,8 +84,8 @@ func compileDef(d *def, now date, cons []constraint, m *matcher) compiled {
 			cons[j-1], cons[j] = cons[j], cons[j-1]
 		}
 	}
-	tick := cons[len(cons)-1].k
-	return compiled{cons: cons, tick: tick, fast: newMatcher(cons, tick, m)}
+	out.cons, out.tick = cons, cons[len(cons)-1].k
+	out.fast = newMatcher(cons, out.tick, m)
 }
 
 // arrayNext is later.array.next: the value the period should move to,

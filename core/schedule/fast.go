@@ -76,13 +76,17 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 		if c.mod != 0 || len(c.vals) == 0 {
 			return nil
 		}
-		lo, hi := 0.0, 59.0
+		if c.k == kTime {
+			if !f.setTimes(c.vals) {
+				return nil
+			}
+			continue
+		}
+		lo, hi := int64(0), int64(59)
 		switch c.k {
 		case kSec, kMin:
 		case kHour:
 			hi = 23
-		case kTime:
-			hi = 86399
 		case kDay:
 			if len(c.vals) == 1 && c.vals[0] == 0 {
 				f.lastDay, f.mday = true, 0
@@ -104,18 +108,9 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 		default:
 			return nil
 		}
-		var mask uint64
-		prev := -1.0
-		for _, v := range c.vals {
-			if !(v >= lo && v <= hi && v > prev) || v != float64(int64(v)) {
-				return nil
-			}
-			prev = v
-			if c.k == kTime {
-				f.times = append(f.times, int32(v))
-			} else {
-				mask |= 1 << uint(v)
-			}
+		mask, ok := bitMask(c.vals, lo, hi)
+		if !ok {
+			return nil
 		}
 		switch c.k {
 		case kSec:
@@ -124,8 +119,6 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 			f.min = mask
 		case kHour:
 			f.hour = uint32(mask)
-		case kTime:
-			f.hasT = true
 		case kDay:
 			f.mday = uint32(mask)
 		case kDow:
@@ -142,6 +135,38 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 		return nil // no second of any day matches: later runs out of steps
 	}
 	return f
+}
+
+// bitMask is the mask (bit i = value i) of vals; ok=false unless they are
+// whole numbers from lo to hi in strictly increasing order.
+func bitMask(vals []float64, lo, hi int64) (uint64, bool) {
+	var mask uint64
+	prev := lo - 1
+	for _, v := range vals {
+		i := int64(v)
+		if float64(i) != v || i <= prev || i > hi {
+			return 0, false
+		}
+		mask |= 1 << uint(i)
+		prev = i
+	}
+	return mask, true
+}
+
+// setTimes takes the seconds of the day of a "t" period; ok=false unless
+// they are whole seconds of a day in strictly increasing order.
+func (f *matcher) setTimes(vals []float64) bool {
+	prev := int64(-1)
+	for _, v := range vals {
+		i := int64(v)
+		if float64(i) != v || i <= prev || i > 86399 {
+			return false
+		}
+		f.times = append(f.times, int32(i))
+		prev = i
+	}
+	f.hasT = len(vals) > 0
+	return true
 }
 
 // nextBit is the smallest i >= from with bit i set in m, or 64.
@@ -467,6 +492,12 @@ func (f *matcher) sameDay(count int, a, cur int64, out []float64) ([]float64, in
 	return out, cur
 }
 
+// everyDay reports that f allows every day.
+func (f *matcher) everyDay() bool {
+	return f.month == 1<<13-2 && f.mday == 0xfffffffe && f.wday == 0xfe && f.dc == 0 &&
+		!f.lastDay && !f.lastDc && f.woy == 0
+}
+
 // firesSoon reports, for a single schedule the matcher handles, that the
 // timer started at now fires: NextFire's first step, which fires at the
 // first occurrence when it is at least a second away and at the second
@@ -476,6 +507,10 @@ func (p *program) firesSoon(now int64) bool {
 		return false
 	}
 	f := p.scheds[0].fast
+	if f.everyDay() && now < int64(fastHi-3*msDay) {
+		// Some second of every day matches: it fires within two days.
+		return true
+	}
 	a, ok := f.startMS(now)
 	if ok && a-now < msSec {
 		a, ok = f.startMS(f.after(a))

@@ -90,36 +90,67 @@ var words = [...][]string{
 		"september", "sept", "november", "nov", "december", "dec"},
 }
 
-// firstChars is, for each token, the set of ASCII characters a match can
-// start with (bit c%64 of word c/64); no token matches the empty string.
-var firstChars = func() (a [tYearIndex + 1][2]uint64) {
+// unit is a UTF-16 code unit of the lowered input, or a byte standing for
+// one (see parser.init): the tokenizer works on either.
+type unit interface{ ~uint8 | ~uint16 }
+
+// tokSet is a set of tokens: bit t for token t.
+type tokSet uint64
+
+func (t tok) set() tokSet { return 1 << t }
+
+// The tokens later expects at the start of a clause and for a period.
+const (
+	topSet = 1<<tEvery | 1<<tAfter | 1<<tBefore | 1<<tOnThe | 1<<tOn | 1<<tOf | 1<<tIn |
+		1<<tAt | 1<<tAnd | 1<<tExcept | 1<<tAlso
+	periodSet = 1<<tSecond | 1<<tMinute | 1<<tHour | 1<<tDayOfYear | 1<<tDayOfWeek |
+		1<<tDayInstance | 1<<tDay | 1<<tMonth | 1<<tYear | 1<<tWeekOfMonth | 1<<tWeekOfYear
+	// numberToks are the tokens not of words, which start with a digit.
+	numberToks = 1<<tRank | 1<<tTime | 1<<tYearIndex
+)
+
+// startToks is, for each ASCII character, the set of tokens whose match
+// can start with it; no token matches the empty string.
+var startToks = func() (a [128]tokSet) {
 	for t, ws := range words {
 		for _, w := range ws {
-			a[t][w[0]>>6] |= 1 << (w[0] & 63)
+			a[w[0]] |= tok(t).set()
 		}
 	}
-	for _, t := range [...]tok{tRank, tTime, tYearIndex} {
-		a[t][0] |= 0x3ff << '0'
+	for c := '0'; c <= '9'; c++ {
+		a[c] |= tRank.set() | tTime.set() | tYearIndex.set()
 	}
 	return a
 }()
 
 // canStart reports whether token t may match at p, from the first
 // character alone; most tokens fail there.
-func canStart(t tok, in []uint16, p int) bool {
-	if p >= len(in) {
-		return false
-	}
-	c := in[p]
-	return c < 128 && firstChars[t][c>>6]>>(c&63)&1 != 0
+func canStart[T unit](t tok, in []T, p int) bool {
+	return p < len(in) && in[p] < 128 && startToks[in[p]]&t.set() != 0
 }
 
-// names maps the first three letters of a day or month name to later's
-// number for it (Sunday = 1, January = 1).
-var names = map[string]float64{
-	"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8,
-	"sep": 9, "oct": 10, "nov": 11, "dec": 12,
-	"sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7,
+// names maps the first three letters of the month and day names, packed
+// by nameKey, to later's number for them (January = 1, Sunday = 1).
+var names = func() (a []nameNum) {
+	for _, list := range [...][]string{
+		{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"},
+		{"sun", "mon", "tue", "wed", "thu", "fri", "sat"},
+	} {
+		for i, n := range list {
+			a = append(a, nameNum{nameKey([]byte(n)), float64(i + 1)})
+		}
+	}
+	return a
+}()
+
+type nameNum struct {
+	key uint64
+	v   float64
+}
+
+// nameKey packs the first three code units of text, which has them.
+func nameKey[T unit](text []T) uint64 {
+	return uint64(text[0]) | uint64(text[1])<<16 | uint64(text[2])<<32
 }
 
 // lowerJS lower-cases s as JavaScript's toLowerCase does and returns it as
@@ -169,36 +200,61 @@ func lowerASCII(s string, buf []uint16) ([]uint16, bool) {
 	return buf, true
 }
 
+// lower is lowerJS(expr)'s units, in buf when expr is ASCII.
+func lower(expr string, buf []uint16) []uint16 {
+	if units, ok := lowerASCII(expr, buf); ok {
+		return units
+	}
+	units, _ := lowerJS(expr)
+	return units
+}
+
 // isSpace is JavaScript's regex \s.
-func isSpace(c uint16) bool {
-	switch {
-	case c >= 9 && c <= 13, c == ' ', c == 0xa0, c == 0x1680, c >= 0x2000 && c <= 0x200a,
-		c == 0x2028, c == 0x2029, c == 0x202f, c == 0x205f, c == 0x3000, c == 0xfeff:
+func isSpace[T unit](t T) bool {
+	switch c := uint16(t); {
+	case c < 0x80:
+		return asciiSpace[c]
+	case c == 0xa0, c == 0x1680, c >= 0x2000 && c <= 0x200a, c == 0x2028, c == 0x2029,
+		c == 0x202f, c == 0x205f, c == 0x3000, c == 0xfeff:
 		return true
 	}
 	return false
 }
 
+var asciiSpace = func() (a [0x80]bool) {
+	for _, c := range "\t\n\v\f\r " {
+		a[c] = true
+	}
+	return a
+}()
+
 // isWord is the regex \w (ASCII only, as later's patterns have no u flag).
-func isWord(c uint16) bool {
-	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+func isWord[T unit](c T) bool {
+	return c < 128 && wordChars[c]
 }
 
-func isDigit(c uint16) bool { return c >= '0' && c <= '9' }
+var wordChars = func() (a [128]bool) {
+	for c := range a {
+		a[c] = c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	return a
+}()
+
+func isDigit[T unit](c T) bool { return c >= '0' && c <= '9' }
 
 // boundary is the regex \b at position q.
-func boundary(in []uint16, q int) bool {
+func boundary[T unit](in []T, q int) bool {
 	a := q > 0 && isWord(in[q-1])
 	b := q < len(in) && isWord(in[q])
 	return a != b
 }
 
-func hasPrefix(in []uint16, p int, w string) bool {
+func hasPrefix[T unit](in []T, p int, w string) bool {
 	if len(in)-p < len(w) {
 		return false
 	}
 	for i := 0; i < len(w); i++ {
-		if in[p+i] != uint16(w[i]) {
+		if in[p+i] != T(w[i]) {
 			return false
 		}
 	}
@@ -206,95 +262,204 @@ func hasPrefix(in []uint16, p int, w string) bool {
 }
 
 // match returns the length of token t's match at p, or -1.
-func match(t tok, in []uint16, p int) int {
-	switch t {
-	case tRank:
-		q := p
-		for q < len(in) && isDigit(in[q]) {
-			q++
-		}
-		if q == p {
-			return -1
-		}
-		for _, suf := range [...]string{"st", "nd", "rd", "th"} {
-			if hasPrefix(in, q, suf) && boundary(in, q+2) {
-				return q + 2 - p
-			}
-		}
-		if boundary(in, q) {
-			return q - p
-		}
-		return -1
-	case tYearIndex:
-		if len(in)-p >= 4 && isDigit(in[p]) && isDigit(in[p+1]) && isDigit(in[p+2]) && isDigit(in[p+3]) && boundary(in, p+4) {
-			return 4
-		}
-		return -1
-	case tTime:
-		return matchTime(in, p)
-	}
+func match[T unit](t tok, in []T, p int) int {
 	if !canStart(t, in, p) {
 		return -1
 	}
-	for _, w := range words[t] {
-		if hasPrefix(in, p, w) && (w == "," || w == "-" || boundary(in, p+len(w))) {
-			return len(w)
-		}
+	return matchAt(t, in, p, prefixKey(in, p))
+}
+
+// matchAt is match where t can start; key is prefixKey(in, p).
+func matchAt[T unit](t tok, in []T, p int, key uint64) int {
+	switch t {
+	case tRank:
+		return matchRank(in, p)
+	case tYearIndex:
+		return matchYear(in, p)
+	case tTime:
+		return matchTime(in, p)
+	}
+	return matchWords(t, in, p, key)
+}
+
+// matchYear follows /^\d{4}\b/.
+func matchYear[T unit](in []T, p int) int {
+	if len(in)-p >= 4 && isDigit(in[p]) && isDigit(in[p+1]) && isDigit(in[p+2]) && isDigit(in[p+3]) && boundary(in, p+4) {
+		return 4
 	}
 	return -1
 }
 
+// matchRank follows /^(\d+)(st|nd|rd|th)?\b/.
+func matchRank[T unit](in []T, p int) int {
+	q := p
+	for q < len(in) && isDigit(in[q]) {
+		q++
+	}
+	if q == p {
+		return -1
+	}
+	if q+1 < len(in) && isOrdinal(in[q], in[q+1]) && boundary(in, q+2) {
+		return q + 2 - p
+	}
+	if boundary(in, q) {
+		return q - p
+	}
+	return -1
+}
+
+// isOrdinal reports whether ab is st, nd, rd or th.
+func isOrdinal[T unit](a, b T) bool {
+	switch {
+	case a == 's':
+		return b == 't'
+	case a == 'n', a == 'r':
+		return b == 'd'
+	case a == 't':
+		return b == 'h'
+	}
+	return false
+}
+
+// matchWords is matchAt for a token of words.
+func matchWords[T unit](t tok, in []T, p int, key uint64) int {
+	_, n := matchWordsIn(t.set(), in, p, key)
+	return n
+}
+
+// matchWordsIn returns the longest match at p, where in holds an ASCII
+// character, among the tokens of words in set, and its length (-1 when
+// none matches); key is prefixKey(in, p). A token matches with the first
+// of its words (in later's order) present and followed by a word boundary.
+func matchWordsIn[T unit](set tokSet, in []T, p int, key uint64) (tok, int) {
+	best, bestLen := tNone, -1
+	blocks := wordsFrom[byte(key)]
+	for i := range blocks {
+		b := &blocks[i]
+		if set&b.bit == 0 {
+			continue
+		}
+		for j := range b.words {
+			w := &b.words[j]
+			if key&w.mask != w.key {
+				continue
+			}
+			n := len(w.s)
+			if n > 8 && !hasPrefix(in, p+8, w.s[8:]) {
+				continue
+			}
+			if w.free || boundary(in, p+n) {
+				if n > bestLen {
+					best, bestLen = b.t, n
+				}
+				break
+			}
+		}
+	}
+	return best, bestLen
+}
+
+// wordKey is a word of a token packed for matching: its first eight
+// characters, a byte each, and their mask (see prefixKey).
+type wordKey struct {
+	key, mask uint64
+	s         string
+	free      bool // needs no word boundary after it ("," and "-")
+}
+
+// wordBlock is the words of token t that start with a character.
+type wordBlock struct {
+	t     tok
+	bit   tokSet // t.set()
+	words []wordKey
+}
+
+// wordsFrom holds, for each ASCII character, the words starting with it
+// by token, in later's order: only those can match there.
+var wordsFrom = func() (a [128][]wordBlock) {
+	for t, ws := range words {
+		for _, w := range ws {
+			var k, m uint64
+			for i := 0; i < len(w) && i < 8; i++ {
+				k |= uint64(w[i]) << (8 * i)
+				m |= 0xff << (8 * i)
+			}
+			c := w[0]
+			if n := len(a[c]); n == 0 || a[c][n-1].t != tok(t) {
+				a[c] = append(a[c], wordBlock{t: tok(t), bit: tok(t).set()})
+			}
+			b := &a[c][len(a[c])-1]
+			b.words = append(b.words, wordKey{k, m, w, w == "," || w == "-"})
+		}
+	}
+	return a
+}()
+
+// prefixKey packs up to eight characters from p as wordKey does; bytes
+// past the end of the input and for non-ASCII characters match no word.
+func prefixKey[T unit](in []T, p int) uint64 {
+	var k uint64
+	for i := min(len(in)-p, 8) - 1; i >= 0; i-- {
+		k = k<<8 | uint64(min(in[p+i], 0x80))
+	}
+	return k
+}
+
 // matchTime follows /^(((0?[1-9]|1[0-2]):[0-5]\d(\s)?(am|pm))|((0?\d|1\d|2[0-3]):[0-5]\d))\b/
 // trying the alternatives in the regex engine's order.
-func matchTime(in []uint16, p int) int {
-	at := func(i int) uint16 {
+func matchTime[T unit](in []T, p int) int {
+	if !(len(in)-p > 3 && (in[p+1] == ':' || in[p+2] == ':')) {
+		return -1 // the hour has one or two digits
+	}
+	at := func(i int) T {
 		if p+i < len(in) {
 			return in[p+i]
 		}
 		return 0
 	}
 	minutes := func(i int) bool { return at(i) == ':' && at(i+1) >= '0' && at(i+1) <= '5' && isDigit(at(i+2)) }
-	// 12-hour clock with am/pm.
-	var hours []int
+	// 12-hour clock with am/pm: the lengths of the hour to try.
+	var hours [3]int
+	n := 0
 	if at(0) == '0' && at(1) >= '1' && at(1) <= '9' {
-		hours = append(hours, 2)
+		hours[n], n = 2, n+1
 	}
 	if at(0) >= '1' && at(0) <= '9' {
-		hours = append(hours, 1)
+		hours[n], n = 1, n+1
 	}
 	if at(0) == '1' && at(1) >= '0' && at(1) <= '2' {
-		hours = append(hours, 2)
+		hours[n], n = 2, n+1
 	}
-	for _, h := range hours {
+	for _, h := range hours[:n] {
 		if !minutes(h) {
 			continue
 		}
 		q := h + 3
-		opts := []int{q}
-		if p+q < len(in) && isSpace(in[p+q]) {
-			opts = []int{q + 1, q}
-		}
-		for _, o := range opts {
+		// With a space after the minutes, (\s)? first tries to take it.
+		for _, o := range [2]int{q + 1, q} {
+			if o == q+1 && !(p+q < len(in) && isSpace(in[p+q])) {
+				continue
+			}
 			if (hasPrefix(in, p+o, "am") || hasPrefix(in, p+o, "pm")) && boundary(in, p+o+2) {
 				return o + 2
 			}
 		}
 	}
 	// 24-hour clock.
-	hours = hours[:0]
+	n = 0
 	if at(0) == '0' && isDigit(at(1)) {
-		hours = append(hours, 2)
+		hours[n], n = 2, n+1
 	}
 	if isDigit(at(0)) {
-		hours = append(hours, 1)
+		hours[n], n = 1, n+1
 	}
 	if at(0) == '1' && isDigit(at(1)) {
-		hours = append(hours, 2)
+		hours[n], n = 2, n+1
 	}
 	if at(0) == '2' && at(1) >= '0' && at(1) <= '3' {
-		hours = append(hours, 2)
+		hours[n], n = 2, n+1
 	}
-	for _, h := range hours {
+	for _, h := range hours[:n] {
 		if minutes(h) && boundary(in, p+h+3) {
 			return h + 3
 		}
@@ -303,7 +468,7 @@ func matchTime(in []uint16, p int) int {
 }
 
 // timeValue converts a matched time token to seconds of the day.
-func timeValue(text []uint16) float64 {
+func timeValue[T unit](text []T) float64 {
 	i := 0
 	h := 0.0
 	for ; text[i] != ':'; i++ {
@@ -322,7 +487,7 @@ func timeValue(text []uint16) float64 {
 }
 
 // rankValue is parseInt of the token's leading digits (float64, like JS).
-func rankValue(text []uint16) float64 {
+func rankValue[T unit](text []T) float64 {
 	// Up to 15 digits the integer, and so its float64, is exact.
 	n, v := 0, int64(0)
 	for n < len(text) && isDigit(text[n]) {
@@ -343,13 +508,14 @@ func rankValue(text []uint16) float64 {
 	return f
 }
 
-func nameValue(text []uint16) float64 {
-	if len(text) < 3 {
-		return math.NaN()
+func nameValue[T unit](text []T) float64 {
+	if len(text) >= 3 {
+		k := nameKey(text)
+		for _, n := range names {
+			if n.key == k {
+				return n.v
+			}
+		}
 	}
-	v, ok := names[string([]byte{byte(text[0]), byte(text[1]), byte(text[2])})]
-	if !ok {
-		return math.NaN()
-	}
-	return v
+	return math.NaN()
 }

@@ -1,6 +1,13 @@
 package schedule
 
-import "math"
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+	"time"
+)
 
 // key names one entry of a later schedule definition: a period and an
 // optional "after"/"before" modifier ('a' / 'b').
@@ -9,47 +16,127 @@ type key struct {
 	mod byte
 }
 
-// def is a later schedule definition; keys keep insertion order because
-// later compiles them in that order (it matters when ranges tie).
-type def struct {
-	keys []key
-	vals [][]float64
-	seen []map[float64]struct{} // built only for long, unordered lists
-	inc  []bool                 // the list is strictly increasing
+// Limits that keep parsing bounded where later.js would build enormous
+// lists or loop forever.
+const (
+	maxSafeInt   = 1 << 53
+	maxRangeLen  = 100000
+	maxTotalVals = 1000000
+)
 
-	// Backing arrays for the common case of a few keys.
-	keyBuf  [4]key
-	valsBuf [4][]float64
-	seenBuf [4]map[float64]struct{}
-	incBuf  [4]bool
+// everyUse records an `every N <period>` for warnings.
+type everyUse struct {
+	k kind
+	n float64
 }
 
-func (d *def) list(k key) int {
-	for i, x := range d.keys {
-		if x == k {
+// list is one entry of a definition being built. Definitions are numbered
+// as they are made, the schedules first and then the exceptions, as
+// everything after 'except' is one.
+type list struct {
+	def  int
+	k    key
+	inc  bool                 // the values are strictly increasing
+	vals span                 // in later's insertion order
+	seen map[float64]struct{} // built only for long, unordered lists
+}
+
+// listHead is how many lists a builder keeps in place; a typical
+// frequency has fewer.
+const listHead = 4
+
+// builder reproduces later.parse.recur's state machine. It holds no
+// pointer into itself (lists and values are found by index), so that it
+// can stay on the stack: escape analysis moves to the heap whatever is
+// stored through a pointer.
+type builder struct {
+	pool      pool
+	lists     [listHead]list
+	moreLists []list
+	nLists    int
+	nDefs     int
+	nScheds   int  // definitions before 'except'
+	filled    int  // definitions with an entry, unless stray
+	cur       int  // the current definition, or -1
+	curFirst  int  // no list of cur comes before this one
+	stray     bool // a definition was left without entries for good
+	inExcept  bool
+	values    span
+	every     float64
+	modifier  byte
+	applyMin  bool
+	applyMax  bool
+	last      struct {
+		k    key
+		x    float64
+		c    int
+		m    float64
+		set  bool
+		into int
+	}
+	warn   bool       // record everys, for textWarnings
+	everys []everyUse // each `every N <period>`
+	total  int
+	thrown bool // later itself would have thrown
+	big    bool // a list grew past our limits
+}
+
+// listAt returns list i; the pointer is valid until the next list is made.
+func (b *builder) listAt(i int) *list {
+	if i < listHead {
+		return &b.lists[i]
+	}
+	return &b.moreLists[i-listHead]
+}
+
+func (b *builder) newList(l list) int {
+	if b.nLists < listHead {
+		b.lists[b.nLists] = l
+	} else {
+		b.moreLists = append(b.moreLists, l)
+	}
+	b.nLists++
+	return b.nLists - 1
+}
+
+// listOf returns the list of the current definition for k, made if need be.
+func (b *builder) listOf(k key) int {
+	for i := b.curFirst; i < b.nLists; i++ {
+		if l := b.listAt(i); l.def == b.cur && l.k == k {
 			return i
 		}
 	}
-	if d.keys == nil {
-		d.keys, d.vals, d.seen, d.inc = d.keyBuf[:0], d.valsBuf[:0], d.seenBuf[:0], d.incBuf[:0]
+	if b.nLists == b.curFirst {
+		b.filled++ // the first entry of cur
 	}
-	d.keys = append(d.keys, k)
-	d.vals = append(d.vals, []float64{})
-	d.seen = append(d.seen, nil)
-	d.inc = append(d.inc, true)
-	return len(d.keys) - 1
+	return b.newList(list{def: b.cur, k: k, inc: true})
 }
 
-// has reports whether list i already holds v. Values mostly arrive in
+// defEnd returns where the lists of the definition whose lists start at
+// i end. Once parsing succeeded, each definition's lists are together
+// and in order.
+func (b *builder) defEnd(i int) int {
+	d := b.listAt(i).def
+	for i++; i < b.nLists && b.listAt(i).def == d; i++ {
+	}
+	return i
+}
+
+// complete reports whether every definition has an entry.
+func (b *builder) complete() bool {
+	return !b.stray && b.filled == b.nDefs
+}
+
+// has reports whether l already holds v. Values mostly arrive in
 // increasing order, which needs no lookup; a set is built only for long
 // lists that do not.
-func (d *def) has(i int, v float64) bool {
-	vals := d.vals[i]
+func (b *builder) has(l *list, v float64) bool {
+	vals := b.pool.vals(l.vals)
 	n := len(vals)
-	if n == 0 || d.inc[i] && vals[n-1] < v {
+	if n == 0 || l.inc && vals[n-1] < v {
 		return false
 	}
-	if d.seen[i] == nil {
+	if l.seen == nil {
 		if n <= 32 {
 			for _, x := range vals {
 				if x == v {
@@ -62,120 +149,54 @@ func (d *def) has(i int, v float64) bool {
 		for _, x := range vals {
 			m[x] = struct{}{}
 		}
-		d.seen[i] = m
+		l.seen = m
 	}
-	_, ok := d.seen[i][v]
+	_, ok := l.seen[v]
 	return ok
 }
 
-// push appends v to list i, which must not hold it yet.
-func (d *def) push(i int, v float64) {
-	n := len(d.vals[i])
-	d.inc[i] = n == 0 || d.inc[i] && d.vals[i][n-1] < v
-	d.vals[i] = append(d.vals[i], v)
-	if m := d.seen[i]; m != nil {
-		m[v] = struct{}{}
+// push appends v to l, which must not hold it yet.
+func (b *builder) push(l *list, v float64) {
+	n := l.vals.n
+	l.inc = n == 0 || l.inc && b.pool.vals(l.vals)[n-1] < v
+	l.vals = b.pool.push(l.vals, v)
+	if l.seen != nil {
+		l.seen[v] = struct{}{}
 	}
 }
 
-// Limits that keep parsing bounded where later.js would build enormous
-// lists or loop forever.
-const (
-	maxSafeInt   = 1 << 53
-	maxRangeLen  = 100000
-	maxTotalVals = 1000000
-)
-
-// arena holds, in one allocation, what parsing and compiling a typical
-// frequency needs: the schedule itself, its first definition, its
-// compiled form and matcher, and the lowered input.
-type arena struct {
-	s       Schedule
-	prog    program
-	scheds  [1]compiled
-	cons    [4]constraint
-	m       matcher
-	def     def
-	defUsed bool
-	defs    [1]*def
-	everys  [2]everyUse
-	units   [48]uint16
-	floats  [32]float64 // value lists
-	nfloats int
-}
-
-// everyUse records an `every N <period>` for warnings.
-type everyUse struct {
-	k kind
-	n float64
-}
-
-// builder reproduces later.parse.recur's state machine.
-type builder struct {
-	schedules, exceptions []*def
-	inExcept              bool
-	cur                   *def
-	values                []float64
-	every                 float64
-	modifier              byte
-	applyMin, applyMax    bool
-	last                  struct {
-		k    key
-		x    float64
-		c    int
-		m    float64
-		set  bool
-		into *def
+// newDef makes a definition in the current group.
+func (b *builder) newDef() int {
+	if !b.inExcept {
+		b.nScheds++
 	}
-	everys []everyUse // each `every N <period>`, for warnings
-	arena  *arena
-	total  int
-	thrown bool // later itself would have thrown
-	big    bool // a list grew past our limits
+	b.nDefs++
+	return b.nDefs - 1
 }
 
-// floats returns an empty slice with room for n values, from the arena
-// while it lasts. The capacity is exact, so appending past it copies.
-func (b *builder) floats(n int) []float64 {
-	if a := b.arena; a != nil && n <= len(a.floats)-a.nfloats {
-		s := a.floats[a.nfloats : a.nfloats : a.nfloats+n]
-		a.nfloats += n
-		return s
-	}
-	return make([]float64, 0, n)
+func (b *builder) also() {
+	b.cur = b.newDef()
+	b.curFirst = b.nLists
 }
 
-// newDef returns an empty def, the first one from the arena.
-func (b *builder) newDef() *def {
-	if a := b.arena; a != nil && !a.defUsed {
-		a.defUsed = true
-		return &a.def
-	}
-	return &def{}
-}
-
-func (b *builder) arr() *[]*def {
-	if b.inExcept {
-		return &b.exceptions
-	}
-	return &b.schedules
+func (b *builder) except() {
+	b.inExcept = true
+	b.cur = -1
 }
 
 // ap returns min, min+step, ... <= max, refusing lists that would not end
 // or would be unreasonably long.
-func (b *builder) ap(min, max, step float64) []float64 {
+func (b *builder) ap(min, max, step float64) span {
 	if !(min <= max) {
-		return nil
+		return span{}
 	}
 	if min+step == min || (max-min)/step >= maxRangeLen || b.total > maxTotalVals {
 		b.big = true
-		return nil
+		return span{}
 	}
-	out := b.floats(int((max-min)/step) + 1)
-	for i := min; i <= max; i += step {
-		out = append(out, i)
-	}
-	return out
+	s, ok := b.pool.seq(min, max, step, int((max-min)/step)+1)
+	b.big = b.big || !ok
+	return s
 }
 
 func (b *builder) add(k kind, min, max float64) {
@@ -183,37 +204,46 @@ func (b *builder) add(k kind, min, max float64) {
 }
 
 func (b *builder) addKey(name key, min, max float64) {
-	if b.cur == nil {
-		a := b.arr()
-		*a = append(*a, b.newDef())
-		b.cur = (*a)[0]
+	if b.cur < 0 {
+		d := b.newDef()
+		// later continues with the group's first definition.
+		b.cur, b.curFirst = 0, b.nLists
+		if b.inExcept {
+			b.cur = b.nScheds
+		}
+		if b.cur != d {
+			b.stray, b.curFirst = true, 0
+		}
 	}
-	li := b.cur.list(name)
+	l := b.listAt(b.listOf(name))
 	if b.every != 0 && !isNaN(b.every) {
-		b.everys = append(b.everys, everyUse{name.k, b.every})
+		if b.warn {
+			b.everys = append(b.everys, everyUse{name.k, b.every})
+		}
 		b.values = b.ap(min, max, b.every)
-		b.last.k, b.last.x, b.last.c, b.last.m, b.last.set, b.last.into = name, b.every, len(b.cur.vals[li]), max, true, b.cur
+		b.last.k, b.last.x, b.last.c, b.last.m, b.last.set, b.last.into = name, b.every, l.vals.n, max, true, b.cur
 	}
 	switch {
 	case b.applyMin:
-		b.values = append(b.floats(1), min)
+		b.values = b.pool.of(min)
 	case b.applyMax:
-		b.values = append(b.floats(1), max)
+		b.values = b.pool.of(max)
 	}
-	if len(b.cur.vals[li]) == 0 && len(b.values) > 0 && strictlyIncreasing(b.values) {
+	if l.vals.n == 0 && b.values.n > 0 && (b.values.shared || strictlyIncreasing(b.pool.vals(b.values))) {
 		// A fresh list, as the values always are here: adopt it.
-		b.cur.vals[li] = b.values
-		b.total += len(b.values)
-		b.values = nil
+		l.vals = b.values
+		b.total += b.values.n
+		b.values = span{}
 	}
-	for _, v := range b.values {
-		if isNaN(v) || b.cur.has(li, v) {
+	for i := 0; i < b.values.n; i++ {
+		v := b.pool.vals(b.values)[i] // pushing may move the pool's tail
+		if isNaN(v) || b.has(l, v) {
 			continue
 		}
-		b.cur.push(li, v)
+		b.push(l, v)
 		b.total++
 	}
-	b.values, b.every, b.modifier, b.applyMin, b.applyMax = nil, 0, 0, false, false
+	b.values, b.every, b.modifier, b.applyMin, b.applyMax = span{}, 0, 0, false, false
 }
 
 // strictlyIncreasing reports whether vals is strictly increasing (which
@@ -228,66 +258,122 @@ func strictlyIncreasing(vals []float64) bool {
 }
 
 func (b *builder) between(start, end float64) {
-	if !b.last.set || b.cur == nil || b.cur != b.last.into {
+	if !b.last.set || b.cur < 0 || b.cur != b.last.into {
 		b.thrown = true
 		return
 	}
-	li := b.cur.list(b.last.k)
-	if c := b.last.c; c < len(b.cur.vals[li]) {
-		if m := b.cur.seen[li]; m != nil {
-			for _, v := range b.cur.vals[li][c:] {
-				delete(m, v)
+	l := b.listAt(b.listOf(b.last.k))
+	if c := b.last.c; c < l.vals.n {
+		if l.seen != nil {
+			for _, v := range b.pool.vals(l.vals)[c:] {
+				delete(l.seen, v)
 			}
 		}
-		b.cur.vals[li] = b.cur.vals[li][:c]
+		l.vals.n = c
 	}
 	b.every = b.last.x
 	b.modifier = 0
 	b.addKey(b.last.k, start, end)
 }
 
-func (b *builder) also() {
-	a := b.arr()
-	*a = append(*a, b.newDef())
-	b.cur = (*a)[len(*a)-1]
-}
-
-func (b *builder) except() {
-	b.inExcept = true
-	b.cur = nil
-}
-
 // parser reproduces later.parse.text: its tokenizer (longest match among
 // the expected tokens, JS whitespace skipped first) and its recursive
 // descent, including where it keeps going after an error.
 type parser struct {
-	in   []uint16
-	pos  int
-	err  int
-	want []tok // what was expected where the last error was recorded
-	big  int   // position of the first over-long list, or -1
-	b    builder
+	// The input lowered (see init): in ascii when it is short, else in
+	// long. Keeping no pointer to ascii keeps the parser on the stack.
+	ascii [shortInput + 8]byte
+	n     int
+	long  []byte
+	pos   int
+	err   int
+	want  tokSet // what was expected where the last error was recorded
+	big   int    // position of the first over-long list, or -1
+	b     builder
+}
+
+// shortInput is the longest input a parser holds in place.
+const shortInput = 64
+
+// init readies a zero parser for expr; warn makes it record what
+// textWarnings needs.
+//
+// The tokenizer works on the input lowered as lowerJS does, one byte per
+// UTF-16 code unit: a non-ASCII unit becomes \v when it is JS whitespace
+// and 0x80 otherwise, as the tokens only tell apart ASCII characters,
+// whitespace and the rest. Eight zero bytes follow the input, so that peek
+// reads a word's prefixKey in one load.
+func (p *parser) init(expr string, warn bool) {
+	p.err, p.big, p.b.cur, p.b.warn = -1, -1, -1, warn
+	if len(expr) <= shortInput && p.lowerASCII(expr) {
+		return
+	}
+	units := lower(expr, nil)
+	p.long = make([]byte, len(units), len(units)+8)
+	for i, u := range units {
+		switch {
+		case u < 0x80:
+			p.long[i] = byte(u)
+		case isSpace(u):
+			p.long[i] = '\v'
+		default:
+			p.long[i] = 0x80
+		}
+	}
+}
+
+// lowerASCII lowers expr into ascii eight bytes at a time; ok=false when
+// expr, of at most shortInput bytes, is not ASCII.
+func (p *parser) lowerASCII(expr string) bool {
+	const high = 0x8080808080808080
+	n := copy(p.ascii[:], expr)
+	for i := 0; i < n; i += 8 {
+		x := binary.LittleEndian.Uint64(p.ascii[i:])
+		if x&high != 0 {
+			return false
+		}
+		// Bytes from 'A' reach the high bit when 0x3f is added, bytes
+		// past 'Z' when 0x25 is: those between get 0x20.
+		upper := (x + 0x3f3f3f3f3f3f3f3f) &^ (x + 0x2525252525252525) & high
+		binary.LittleEndian.PutUint64(p.ascii[i:], x|upper>>2)
+	}
+	p.n = n
+	return true
+}
+
+func (p *parser) input() []byte {
+	if p.long != nil {
+		return p.long
+	}
+	return p.ascii[:p.n]
 }
 
 // peek finds the longest match among the expected tokens after any
 // whitespace. later tries the tokens first and skips whitespace only when
 // it is longer than their best match, but no token can start with
-// whitespace, so skipping it first is the same.
-func (p *parser) peek(expected ...tok) (tok, int, int) {
+// whitespace, so skipping it first is the same. No two tokens of a set
+// match the same text, so the order they are tried in does not matter.
+func (p *parser) peek(set tokSet) (tok, int, int) {
+	in := p.input()
 	start := p.pos
-	for start < len(p.in) && isSpace(p.in[start]) {
+	for start < len(in) && isSpace(in[start]) {
 		start++
 	}
+	if start == len(in) || in[start] >= 128 || set&startToks[in[start]] == 0 {
+		return tNone, start, start
+	}
+	c := in[start]
 	best, bestLen := tNone, -1
-	if start < len(p.in) && p.in[start] < 128 {
-		for _, t := range expected {
-			if !canStart(t, p.in, start) {
-				continue
-			}
-			if l := match(t, p.in, start); l > bestLen {
+	if want := set & numberToks; want != 0 && isDigit(c) {
+		for ; want != 0; want &= want - 1 {
+			t := tok(bits.TrailingZeros64(uint64(want)))
+			if l := matchAt(t, in, start, 0); l > bestLen {
 				best, bestLen = t, l
 			}
 		}
+	} else {
+		key := binary.LittleEndian.Uint64(in[start : start+8]) // prefixKey(in, start)
+		best, bestLen = matchWordsIn(set, in, start, key)
 	}
 	if best == tNone {
 		return tNone, start, start
@@ -297,24 +383,29 @@ func (p *parser) peek(expected ...tok) (tok, int, int) {
 
 // parseToken scans one of the expected tokens, recording an error at the
 // (whitespace-skipped) position when none matches.
-func (p *parser) parseToken(expected ...tok) (tok, []uint16) {
-	t, s, e := p.peek(expected...)
+func (p *parser) parseToken(set tokSet) (tok, []byte) {
+	t, s, e := p.peek(set)
+	return p.take(set, t, s, e)
+}
+
+// take is parseToken for the result of peek(set).
+func (p *parser) take(set tokSet, t tok, s, e int) (tok, []byte) {
 	p.pos = e
 	if t == tNone {
 		// Keep the first expectation at a position: it names what is
 		// really missing ("every five" lacks a number, not a period).
-		if p.err != p.pos || p.want == nil {
-			p.want = expected
+		if p.err != p.pos || p.want == 0 {
+			p.want = set
 		}
 		p.err = p.pos
 		return tNone, nil
 	}
-	return t, p.in[s:e]
+	return t, p.input()[s:e]
 }
 
 func (p *parser) check(t tok) bool {
-	if x, _, _ := p.peek(one[t]...); x == t {
-		p.parseToken(one[t]...)
+	if x, _, e := p.peek(t.set()); x == t {
+		p.pos = e
 		return true
 	}
 	return false
@@ -322,19 +413,17 @@ func (p *parser) check(t tok) bool {
 
 // value converts a token as later's convertString does (NaN on failure).
 func (p *parser) value(t tok) float64 {
-	tt, text := p.parseToken(one[t]...)
-	if tt == tNone {
-		return math.NaN()
-	}
+	return convert(p.parseToken(t.set()))
+}
+
+func convert(t tok, text []byte) float64 {
 	switch t {
 	case tTime:
 		return timeValue(text)
-	case tRank:
+	case tRank, tYearIndex:
 		return rankValue(text)
 	case tDayName, tMonthName:
 		return nameValue(text)
-	case tYearIndex:
-		return rankValue(text)
 	}
 	return math.NaN()
 }
@@ -345,7 +434,7 @@ func (p *parser) tooBig(at int) {
 	}
 }
 
-func (p *parser) throughExpr(t tok) []float64 {
+func (p *parser) throughExpr(t tok) span {
 	at := p.pos
 	start := p.value(t)
 	end := start
@@ -354,42 +443,26 @@ func (p *parser) throughExpr(t tok) []float64 {
 	}
 	if start >= maxSafeInt || end >= maxSafeInt || (start <= end && end-start >= maxRangeLen) {
 		p.tooBig(at)
-		return nil
+		return span{}
 	}
 	n := 0
 	if start <= end {
 		n = int(end-start) + 1
 	}
-	out := p.b.floats(n)
-	for i := start; i <= end; i++ {
-		out = append(out, i)
-	}
-	return out
+	s, _ := p.b.pool.seq(start, end, 1, n) // it ends: start and end are below 2^53
+	return s
 }
 
-func (p *parser) ranges(t tok) []float64 {
+func (p *parser) ranges(t tok) span {
 	nums := p.throughExpr(t)
 	for p.check(tAnd) {
-		nums = append(nums, p.throughExpr(t)...)
+		nums = p.b.pool.cat(nums, p.throughExpr(t))
 	}
 	return nums
 }
 
-var periodToks = []tok{tSecond, tMinute, tHour, tDayOfYear, tDayOfWeek, tDayInstance, tDay, tMonth, tYear, tWeekOfMonth, tWeekOfYear}
-
-// one holds a one-token expectation for each token, so that recording it
-// as the error's expectation allocates nothing.
-var one = func() (a [tYearIndex + 1][]tok) {
-	for i := range a {
-		a[i] = []tok{tok(i)}
-	}
-	return a
-}()
-
-var topToks = []tok{tEvery, tAfter, tBefore, tOnThe, tOn, tOf, tIn, tAt, tAnd, tExcept, tAlso}
-
 func (p *parser) timePeriod() tok {
-	t, _ := p.parseToken(periodToks...)
+	t, _ := p.parseToken(periodSet)
 	b := &p.b
 	last := func(n float64) float64 {
 		if b.applyMax {
@@ -426,47 +499,45 @@ func (p *parser) timePeriod() tok {
 
 func (p *parser) every() {
 	b := &p.b
-	switch {
-	case p.check(tWeekend):
-		b.values = append(b.floats(2), 1, 7)
+	// The tokens tried in turn here start differently, so one peek does.
+	switch t, s, e := p.peek(tWeekend.set() | tWeekday.set() | tRank.set()); t {
+	case tWeekend:
+		p.pos = e
+		b.values = b.pool.of(1, 7)
 		b.add(kDow, 1, 7)
-	case p.check(tWeekday):
-		b.values = append(b.floats(5), 2, 3, 4, 5, 6)
+	case tWeekday:
+		p.pos = e
+		b.values = b.pool.of(2, 3, 4, 5, 6)
 		b.add(kDow, 1, 7)
 	default:
-		b.every = or(p.value(tRank), 1)
+		b.every = or(convert(p.take(tRank.set(), t, s, e)), 1)
 		period := p.timePeriod()
-		if p.check(tStart) {
+		switch t, _, e := p.peek(tStart.set() | tBetween.set()); t {
+		case tStart:
+			p.pos = e
 			n := p.value(tRank)
 			if b.last.set {
-				p.startingOn(n)
+				b.between(n, b.last.m)
 			} else {
 				b.thrown = true
 			}
 			if period == tNone {
 				b.thrown = true // later calls parseToken(undefined) and throws
 			} else {
-				p.parseToken(one[period]...)
+				p.parseToken(period.set())
 			}
-		} else if p.check(tBetween) {
+		case tBetween:
+			p.pos = e
 			at := p.pos
 			start := p.value(tRank)
 			if p.check(tAnd) {
 				end := p.value(tRank)
-				p.betweenChecked(at, start, end)
+				b.between(start, end)
+				if b.big {
+					p.tooBig(at)
+				}
 			}
 		}
-	}
-}
-
-func (p *parser) startingOn(n float64) {
-	p.b.between(n, p.b.last.m)
-}
-
-func (p *parser) betweenChecked(at int, start, end float64) {
-	p.b.between(start, end)
-	if p.b.big {
-		p.tooBig(at)
 	}
 }
 
@@ -485,8 +556,8 @@ func (p *parser) onThe() {
 
 func (p *parser) run() {
 	b := &p.b
-	for p.pos < len(p.in) && p.err < 0 {
-		t, _ := p.parseToken(topToks...)
+	for p.pos < len(p.input()) && p.err < 0 {
+		t, _ := p.parseToken(topSet)
 		switch t {
 		case tEvery:
 			p.every()
@@ -495,13 +566,13 @@ func (p *parser) run() {
 			if t == tBefore {
 				mod = 'b'
 			}
-			if x, _, _ := p.peek(one[tTime]...); x != tNone {
-				v := p.value(tTime)
-				b.modifier, b.values = mod, append(b.floats(1), v)
+			if x, s, e := p.peek(tTime.set()); x != tNone {
+				v := convert(p.take(tTime.set(), x, s, e))
+				b.modifier, b.values = mod, b.pool.of(v)
 				b.add(kTime, 0, 0)
 			} else {
 				v := p.value(tRank)
-				b.modifier, b.values = mod, append(b.floats(1), v)
+				b.modifier, b.values = mod, b.pool.of(v)
 				p.timePeriod()
 			}
 		case tOnThe:
@@ -516,10 +587,10 @@ func (p *parser) run() {
 			b.values = p.ranges(tYearIndex)
 			b.add(kYear, 1970, 2450)
 		case tAt:
-			b.values = append(b.floats(1), p.value(tTime))
+			b.values = b.pool.of(p.value(tTime))
 			b.add(kTime, 0, 0)
 			for p.check(tAnd) {
-				b.values = append(b.floats(1), p.value(tTime))
+				b.values = b.pool.of(p.value(tTime))
 				b.add(kTime, 0, 0)
 			}
 		case tAlso:
@@ -534,4 +605,287 @@ func (p *parser) run() {
 			p.tooBig(p.pos)
 		}
 	}
+}
+
+// failure returns the error of a finished parse of expr, if any.
+func (p *parser) failure(expr string) error {
+	if p.big >= 0 || p.err >= 0 {
+		units, origin := lowerJS(expr)
+		if p.big >= 0 {
+			return newParseError(expr, origin, p.big, "number or range too large", "")
+		}
+		msg, hint := describe(units, p.err, p.want)
+		return newParseError(expr, origin, p.err, msg, hint)
+	}
+	if p.b.thrown {
+		return fmt.Errorf("frequency %q cannot be evaluated: 'starting on'/'between' must follow 'every N <period>'", expr)
+	}
+	if !p.b.complete() {
+		return fmt.Errorf("frequency %q is incomplete: an 'also' or 'except' part is empty (or 'except' is used twice)", expr)
+	}
+	return nil
+}
+
+// span is a list of values: in a pool, or a stretch of shared.
+type span struct {
+	off, n int
+	shared bool
+}
+
+// poolHead is how many values a pool keeps in place; a typical frequency
+// needs fewer.
+const poolHead = 16
+
+// pool holds the values of the lists being built: the first poolHead in
+// place, the others in a slice grown on demand. Lists refer to their
+// values by offset (spans), never by slice, so that a pool on the stack
+// stays there. A span lies wholly in one part. Progressions found in
+// shared are not copied until they change.
+type pool struct {
+	head [poolHead]float64
+	tail []float64 // values from offset poolHead on
+	top  int       // the offset after the last value
+}
+
+// alloc reserves n values at the top of the pool.
+func (p *pool) alloc(n int) span {
+	if p.top < poolHead && p.top+n > poolHead {
+		p.top = poolHead
+	}
+	s := span{off: p.top, n: n}
+	p.top += n
+	if s.off >= poolHead {
+		p.tail = append(p.tail, make([]float64, n)...)
+	}
+	return s
+}
+
+// vals returns the values of s, in place until the pool next grows.
+// Those of a shared span must not be written to.
+func (p *pool) vals(s span) []float64 {
+	switch {
+	case s.shared:
+		return s.sharedVals()
+	case s.off < poolHead:
+		return p.head[s.off : s.off+s.n]
+	}
+	return p.tail[s.off-poolHead : s.off-poolHead+s.n]
+}
+
+// push appends v to s: in place when s ends at the top of the pool,
+// otherwise s moves to the top.
+func (p *pool) push(s span, v float64) span {
+	if end := s.off + s.n; !s.shared && end == p.top {
+		switch {
+		case s.off >= poolHead:
+			p.tail = append(p.tail, v)
+			p.top++
+			return span{off: s.off, n: s.n + 1}
+		case end < poolHead:
+			p.head[end] = v
+			p.top++
+			return span{off: s.off, n: s.n + 1}
+		}
+	}
+	t := p.alloc(s.n + 1)
+	copy(p.vals(t), p.vals(s))
+	p.vals(t)[s.n] = v
+	return t
+}
+
+// of returns vals, shared when they are a progression there.
+func (p *pool) of(vals ...float64) span {
+	if len(vals) > 0 {
+		step := 1.0
+		if len(vals) > 1 {
+			step = vals[1] - vals[0]
+		}
+		if s, ok := sharedSeq(vals[0], step, len(vals)); ok && slices.Equal(p.vals(s), vals) {
+			return s
+		}
+	}
+	s := p.alloc(len(vals))
+	copy(p.vals(s), vals)
+	return s
+}
+
+// seq returns min, min+step, ... <= max, as JavaScript adds them up: n
+// values, unless rounding makes it a few more or less; ok=false when the
+// list would not end.
+func (p *pool) seq(min, max, step float64, n int) (s span, ok bool) {
+	if s, ok := sharedSeq(min, step, n); ok {
+		return s, true // exact: all the values are small integers
+	}
+	s = p.alloc(n)
+	v := p.vals(s)
+	k := 0
+	for x := min; x <= max; x += step {
+		if k < n {
+			v[k] = x
+			k++
+			continue
+		}
+		if x+step == x {
+			return span{}, false // past 2^53: it would never end
+		}
+		s = p.push(s, x)
+	}
+	if k < n {
+		s.n = k
+	}
+	return s, true
+}
+
+// cat returns the values of a followed by those of b.
+func (p *pool) cat(a, b span) span {
+	switch {
+	case a.n == 0:
+		return b
+	case b.n == 0:
+		return a
+	case a.off+a.n == b.off && a.shared == b.shared && (a.shared || (a.off < poolHead) == (b.off < poolHead)):
+		return span{a.off, a.n + b.n, a.shared}
+	}
+	for i := 0; i < b.n; i++ {
+		a = p.push(a, p.vals(b)[i])
+	}
+	return a
+}
+
+// maxStep bounds the steps of the shared progressions.
+const maxStep = 30
+
+// shared holds the value lists most frequencies compile to, which
+// schedules share rather than copy (nothing writes to a constraint's
+// values): 0, 1, ..., 366 from offset 0 and, for each step s from 2 to
+// maxStep, r, r+s, r+2s, ... up to 60 from steppedAt[s][r], for r of 0
+// and 1.
+var shared, steppedAt = func() (vals []float64, at [maxStep + 1][2]int) {
+	for v := 0; v <= 366; v++ {
+		vals = append(vals, float64(v))
+	}
+	for s := 2; s <= maxStep; s++ {
+		for r := range 2 {
+			at[s][r] = len(vals)
+			for v := r; v <= 60; v += s {
+				vals = append(vals, float64(v))
+			}
+		}
+	}
+	return vals, at
+}()
+
+// sharedVals returns the values of a shared span, which must not be
+// written to.
+func (s span) sharedVals() []float64 {
+	return shared[s.off : s.off+s.n : s.off+s.n]
+}
+
+// sharedSeq returns the n values min, min+step, ... as a stretch of
+// shared, if there is one.
+func sharedSeq(min, step float64, n int) (span, bool) {
+	if n <= 0 || !(min >= 0 && min <= 366 && step >= 1 && step <= maxStep) ||
+		min != math.Trunc(min) || step != math.Trunc(step) || math.Signbit(min) {
+		return span{}, false
+	}
+	a, s := int(min), int(step)
+	switch last := a + (n-1)*s; {
+	case s == 1 && last <= 366:
+		return span{a, n, true}, true
+	case s > 1 && a%s <= 1 && last <= 60:
+		return span{steppedAt[s][a%s] + a/s, n, true}, true
+	}
+	return span{}, false
+}
+
+// textSchedule is the allocation behind a text schedule: the schedule
+// and its program with a compiled definition and its matcher. text1,
+// text2 and text3 add room for as many constraints (and a few values),
+// so that a typical frequency takes a single allocation, and a small one.
+type textSchedule struct {
+	s    Schedule
+	prog program
+	comp [1]compiled
+	m    matcher
+}
+
+type text1 struct {
+	textSchedule
+	cons [1]constraint
+	vals [3]float64
+}
+
+type text2 struct {
+	textSchedule
+	cons [2]constraint
+	vals [1]float64
+}
+
+type text3 struct {
+	textSchedule
+	cons [3]constraint
+	vals [3]float64
+}
+
+// newText allocates a textSchedule with room for n constraints.
+func newText(n int) (*textSchedule, []constraint, []float64) {
+	switch n {
+	case 0, 1:
+		t := new(text1)
+		return &t.textSchedule, t.cons[:], t.vals[:]
+	case 2:
+		t := new(text2)
+		return &t.textSchedule, t.cons[:], t.vals[:]
+	case 3:
+		t := new(text3)
+		return &t.textSchedule, t.cons[:], t.vals[:]
+	}
+	return new(textSchedule), make([]constraint, n), nil
+}
+
+// compile builds the schedule of a complete parse of expr.
+func (b *builder) compile(expr string, compiledAt time.Time) *Schedule {
+	ts, cons, vals := newText(b.nLists)
+	comps := ts.comp[:]
+	if b.nDefs > len(comps) {
+		comps = make([]compiled, b.nDefs)
+	}
+	var now float64 // needed for "after" only
+	m := &ts.m
+	for d, i := 0, 0; i < b.nLists; d++ {
+		first, end := i, b.defEnd(i)
+		for ; i < end; i++ {
+			l, c := b.listAt(i), &cons[i]
+			c.k, c.mod = l.k.k, l.k.mod
+			if c.mod == 'a' {
+				now = float64(toMS(compiledAt))
+			}
+			if l.vals.shared {
+				c.vals = l.vals.sharedVals()
+				continue
+			}
+			v := b.pool.vals(l.vals)
+			if len(v) > len(vals) {
+				vals = make([]float64, b.unshared(i))
+			}
+			n := copy(vals, v)
+			c.vals, vals = vals[:n:n], vals[n:]
+		}
+		compileDef(&comps[d], cons[first:end:end], now, m)
+		m = nil
+	}
+	ts.prog.scheds, ts.prog.excs = comps[:b.nScheds:b.nScheds], comps[b.nScheds:b.nDefs:b.nDefs]
+	ts.s.expr, ts.s.prog = expr, &ts.prog
+	return &ts.s
+}
+
+// unshared counts the values of lists i on that are not shared.
+func (b *builder) unshared(i int) int {
+	n := 0
+	for ; i < b.nLists; i++ {
+		if v := b.listAt(i).vals; !v.shared {
+			n += v.n
+		}
+	}
+	return n
 }

@@ -14,11 +14,10 @@ import (
 
 // Schedule is a parsed frequency. It is immutable and safe for concurrent use.
 type Schedule struct {
-	expr     string
-	loc      *time.Location
-	prog     *program  // later.js text schedule
-	cron     cronSched // cron schedule
-	warnings []string
+	expr string
+	loc  *time.Location
+	prog *program  // later.js text schedule
+	cron cronSched // cron schedule
 }
 
 // cronSched is the part of a cron library schedule we use.
@@ -52,48 +51,15 @@ func Parse(expr string) (*Schedule, error) {
 // stands for the moment later.js would compile it, which later consults
 // for the length of the current month in "after"/"before" day rules.
 func parseText(expr string, compiledAt time.Time) (*Schedule, error) {
-	ar := new(arena)
-	units, ok := lowerASCII(expr, ar.units[:0])
-	if !ok {
-		units, _ = lowerJS(expr)
-	}
-	p := parser{in: units, err: -1, big: -1}
-	p.b.arena, p.b.schedules, p.b.everys = ar, ar.defs[:0], ar.everys[:0]
+	// The parser stays on the stack: the schedule is all that is
+	// allocated for a typical frequency.
+	var p parser
+	p.init(expr, false)
 	p.run()
-	if p.big >= 0 || p.err >= 0 {
-		_, origin := lowerJS(expr)
-		if p.big >= 0 {
-			return nil, newParseError(expr, origin, p.big, "number or range too large", "")
-		}
-		msg, hint := describe(p.in, p.err, p.want)
-		return nil, newParseError(expr, origin, p.err, msg, hint)
+	if err := p.failure(expr); err != nil {
+		return nil, err
 	}
-	b := &p.b
-	if b.thrown {
-		return nil, fmt.Errorf("frequency %q cannot be evaluated: 'starting on'/'between' must follow 'every N <period>'", expr)
-	}
-	now := mk(float64(toMS(compiledAt)))
-	prog := &ar.prog
-	prog.scheds = ar.scheds[:0]
-	cons, m := ar.cons[:], &ar.m // storage for the first compiled def
-	for i, group := range [][]*def{b.schedules, b.exceptions} {
-		for _, d := range group {
-			if len(d.keys) == 0 {
-				return nil, fmt.Errorf("frequency %q is incomplete: an 'also' or 'except' part is empty (or 'except' is used twice)", expr)
-			}
-			c := compileDef(d, now, cons, m)
-			cons, m = nil, nil
-			if i == 0 {
-				prog.scheds = append(prog.scheds, c)
-			} else {
-				prog.excs = append(prog.excs, c)
-			}
-		}
-	}
-	s := &ar.s
-	*s = Schedule{expr: expr, prog: prog}
-	s.warnings = textWarnings(b)
-	return s, nil
+	return p.b.compile(expr, compiledAt), nil
 }
 
 // In returns a copy of s evaluated in loc (documented extension `timezone:`); nil loc = UTC.
@@ -111,7 +77,15 @@ func (s *Schedule) String() string { return s.expr }
 
 // Warnings lists behaviours few users mean, worded for users.
 func (s *Schedule) Warnings() []string {
-	return append([]string(nil), s.warnings...)
+	if s.prog == nil {
+		return nil // cron
+	}
+	// Few callers ask, so the expression, which parsed before, is parsed
+	// again rather than its warnings kept in every schedule.
+	var p parser
+	p.init(s.expr, true)
+	p.run()
+	return textWarnings(&p.b)
 }
 
 func (s *Schedule) location() *time.Location {
