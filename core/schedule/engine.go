@@ -9,11 +9,13 @@ const maxAttempts = 1000
 // constraint is one compiled period of a schedule: a period, optionally
 // wrapped by later's "after"/"before" modifier, and its value list.
 type constraint struct {
-	k    kind
-	mod  byte // 0, 'a' (after) or 'b' (before)
-	mv   float64
-	vals []float64
-	rng  float64
+	k      kind
+	mod    byte // 0, 'a' (after) or 'b' (before)
+	masked bool // vals are a shared progression and mask their bits
+	mv     float64
+	vals   []float64
+	rng    float64
+	mask   uint64 // bit v for each value v below 64, when masked
 }
 
 func (c *constraint) val(d date) float64 { return c.k.val(d) }
@@ -252,7 +254,6 @@ func (p *program) next(count int, fromMS float64, buf []float64) (out []float64,
 	if count <= 0 || isNaN(fromMS) || math.Abs(fromMS) > maxTime || fromMS == 0 {
 		return nil, false
 	}
-	from := mk(fromMS)
 	out = buf[:0]
 	if len(p.scheds) == 1 && len(p.excs) == 0 && p.scheds[0].fast != nil {
 		var cur int64
@@ -261,12 +262,13 @@ func (p *program) next(count int, fromMS float64, buf []float64) (out []float64,
 			return out, true
 		}
 		if len(out) > 0 {
-			return p.slowNext(count, from, mk(float64(cur)), out)
+			return p.slowNext(count, mk(fromMS), mk(float64(cur)), out)
 		}
 	}
 	if res, ok := p.nextExceptDays(count, int64(fromMS), out); ok {
 		return res, true
 	}
+	from := mk(fromMS)
 	return p.slowNext(count, from, from, out[:0])
 }
 

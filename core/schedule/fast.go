@@ -108,9 +108,12 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 		default:
 			return nil
 		}
-		mask, ok := bitMask(c.vals, lo, hi)
-		if !ok {
-			return nil
+		mask, ok := c.mask, c.masked
+		if n := len(c.vals); !ok || n == 0 || !(c.vals[0] >= float64(lo) && c.vals[n-1] <= float64(hi)) {
+			// Not a shared progression in range: check every value.
+			if mask, ok = bitMask(c.vals, lo, hi); !ok {
+				return nil
+			}
 		}
 		switch c.k {
 		case kSec:
@@ -140,17 +143,22 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 // bitMask is the mask (bit i = value i) of vals; ok=false unless they are
 // whole numbers from lo to hi in strictly increasing order.
 func bitMask(vals []float64, lo, hi int64) (uint64, bool) {
+	n := len(vals)
+	if n == 0 || !(vals[0] >= float64(lo) && vals[n-1] <= float64(hi)) {
+		return 0, false
+	}
+	// With the ends in range, increasing values are all in range; the
+	// checks of one value do not wait for those of the one before.
 	var mask uint64
-	prev := lo - 1
+	bad := false
+	prev := vals[0] - 1
 	for _, v := range vals {
 		i := int64(v)
-		if float64(i) != v || i <= prev || i > hi {
-			return 0, false
-		}
-		mask |= 1 << uint(i)
-		prev = i
+		bad = bad || float64(i) != v || !(prev < v)
+		mask |= 1 << (uint(i) & 63)
+		prev = v
 	}
-	return mask, true
+	return mask, !bad
 }
 
 // setTimes takes the seconds of the day of a "t" period; ok=false unless

@@ -222,3 +222,23 @@ func FuzzMatcher(f *testing.F) {
 		}
 	})
 }
+
+func TestSharedMaskAgreesWithValues(t *testing.T) {
+	for off := 0; off < len(shared); off++ {
+		for n := 0; off+n <= len(shared); n++ {
+			s := span{off: off, n: n, shared: true}
+			vals := s.sharedVals()
+			var want uint64
+			for _, v := range vals {
+				if v < 64 {
+					want |= 1 << uint(v)
+				}
+			}
+			one := n <= 1 || vals[n-1] > vals[n-2] && sharedStart[off+n-1] == sharedStart[off]
+			got, ok := s.sharedMask()
+			if ok != one || ok && got != want {
+				t.Fatalf("span %d+%d %v: mask %x %v, want %x %v", off, n, vals, got, ok, want, one)
+			}
+		}
+	}
+}

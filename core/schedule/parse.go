@@ -775,6 +775,45 @@ var shared, steppedAt = func() (vals []float64, at [maxStep + 1][2]int) {
 	return vals, at
 }()
 
+// sharedBits is, for each value of shared, the bits (bit v for a value v
+// below 64) of the values of its progression up to it; sharedStart is
+// where that progression starts.
+var sharedBits, sharedStart = func() (bits []uint64, start []int) {
+	bits, start = make([]uint64, len(shared)), make([]int, len(shared))
+	first := map[int]bool{0: true}
+	for s := 2; s <= maxStep; s++ {
+		first[steppedAt[s][0]], first[steppedAt[s][1]] = true, true
+	}
+	var acc uint64
+	from := 0
+	for i, v := range shared {
+		if first[i] {
+			acc, from = 0, i
+		}
+		if v < 64 {
+			acc |= 1 << uint(v)
+		}
+		bits[i], start[i] = acc, from
+	}
+	return bits, start
+}()
+
+// sharedMask returns the bits of the values below 64 of a shared span;
+// ok=false when the span is not within one progression.
+func (s span) sharedMask() (mask uint64, ok bool) {
+	if s.n == 0 {
+		return 0, true
+	}
+	last := s.off + s.n - 1
+	switch start := sharedStart[s.off]; {
+	case sharedStart[last] != start:
+		return 0, false
+	case s.off == start:
+		return sharedBits[last], true
+	}
+	return sharedBits[last] &^ sharedBits[s.off-1], true
+}
+
 // sharedVals returns the values of a shared span, which must not be
 // written to.
 func (s span) sharedVals() []float64 {
@@ -862,6 +901,7 @@ func (b *builder) compile(expr string, compiledAt time.Time) *Schedule {
 			}
 			if l.vals.shared {
 				c.vals = l.vals.sharedVals()
+				c.mask, c.masked = l.vals.sharedMask()
 				continue
 			}
 			v := b.pool.vals(l.vals)
