@@ -500,10 +500,26 @@ func (f *matcher) sameDay(count int, a, cur int64, out []float64) ([]float64, in
 	return out, cur
 }
 
-// everyDay reports that f allows every day.
-func (f *matcher) everyDay() bool {
-	return f.month == 1<<13-2 && f.mday == 0xfffffffe && f.wday == 0xfe && f.dc == 0 &&
-		!f.lastDay && !f.lastDc && f.woy == 0
+// weekly reports that, from any instant, f's next two occurrences come
+// within three weeks, well within a timer period: it allows some day of
+// every week, or every day of at least every other week of the year, and
+// its tick is at most a day or a week of the year. Any allowed day has a
+// matching second (see newMatcher).
+func (f *matcher) weekly() bool {
+	if f.month != 1<<13-2 || f.mday != 0xfffffffe || f.lastDay || f.dc != 0 || f.lastDc {
+		return false
+	}
+	if f.woy == 0 {
+		return f.tick <= kDow
+	}
+	return f.wday == 0xfe && (f.tick <= kDow || f.tick == kWoy) && everyOtherWeek(f.woy, 52) && everyOtherWeek(f.woy, 53)
+}
+
+// everyOtherWeek reports that mask never leaves out two weeks in a row,
+// in a year of n weeks and across its end into the next year.
+func everyOtherWeek(mask uint64, n uint) bool {
+	missing := ^mask & (1<<(n+1) - 2) // weeks 1 to n
+	return missing&(missing>>1) == 0 && (missing>>n&1 == 0 || missing>>1&1 == 0)
 }
 
 // firesSoon reports, for a single schedule the matcher handles, that the
@@ -515,8 +531,7 @@ func (p *program) firesSoon(now int64) bool {
 		return false
 	}
 	f := p.scheds[0].fast
-	if f.everyDay() && now < int64(fastHi-3*msDay) {
-		// Some second of every day matches: it fires within two days.
+	if f.weekly() && now < int64(fastHi-30*msDay) && (f.woy == 0 || now >= firstWeekDay*msDay) {
 		return true
 	}
 	a, ok := f.startMS(now)

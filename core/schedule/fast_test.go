@@ -183,7 +183,7 @@ func TestFiresSoonAgreesWithTimer(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	lo, hi := time.Date(1970, 1, 3, 0, 0, 0, 0, time.UTC).UnixMilli(), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	soon := 0
-	for i := 0; i < 2000; i++ {
+	for i := 0; i < 4000; i++ {
 		expr := randomExpr(r)
 		s, err := parseText(expr, time.UnixMilli(1790000000000))
 		if err != nil {
@@ -197,8 +197,12 @@ func TestFiresSoonAgreesWithTimer(t *testing.T) {
 			continue
 		}
 		soon++
-		if _, ok := s.NextFire(time.UnixMilli(now)); !ok {
+		fire, ok := s.NextFire(time.UnixMilli(now))
+		if !ok {
 			t.Fatalf("%q at %d: firesSoon, but the timer never fires", expr, now)
+		}
+		if d := fire.UnixMilli() - now; d > maxTimeout {
+			t.Fatalf("%q at %d: firesSoon, but the timer fires %d ms later, past its first period", expr, now, d)
 		}
 	}
 	t.Logf("%d frequencies fire soon", soon)
@@ -240,5 +244,69 @@ func TestSharedMaskAgreesWithValues(t *testing.T) {
 				t.Fatalf("span %d+%d %v: mask %x %v, want %x %v", off, n, vals, got, ok, want, one)
 			}
 		}
+	}
+}
+
+func TestWeeklyFiresWithinATimerPeriod(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	lo, hi := time.Date(1972, 1, 3, 0, 0, 0, 0, time.UTC).UnixMilli(), time.Date(2099, 12, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	for _, expr := range []string{"every 2 weeks", "every 1 week", "every 2 weeks at 10:00", "on mon", "at 9:00 am on mon through fri", "every 5 minutes on sat"} {
+		t.Run(expr, func(t *testing.T) {
+			s, err := parseText(expr, time.UnixMilli(1790000000000))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !s.prog.scheds[0].fast.weekly() {
+				t.Fatal("not weekly")
+			}
+			for range 300 {
+				now := lo + r.Int64N(hi-lo)
+				if !s.prog.firesSoon(now) {
+					t.Fatalf("at %d: firesSoon is false", now)
+				}
+				fire, ok := s.NextFire(time.UnixMilli(now))
+				if d := fire.UnixMilli() - now; !ok || d > maxTimeout {
+					t.Fatalf("at %d: the timer fires %v %d ms later", now, ok, d)
+				}
+			}
+		})
+	}
+	for _, expr := range []string{"every 3 weeks", "on the 1st day instance", "every 1 month", "every 2 weeks on mon"} {
+		s, err := parseText(expr, time.UnixMilli(1790000000000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := s.prog.scheds[0].fast; f != nil && f.weekly() {
+			t.Errorf("%q counts as weekly", expr)
+		}
+	}
+}
+
+func TestEveryOtherWeek(t *testing.T) {
+	odd, all := uint64(0), uint64(1<<54-2)
+	for w := 1; w <= 53; w += 2 {
+		odd |= 1 << w
+	}
+	even := all &^ odd
+	tests := []struct {
+		name   string
+		mask   uint64
+		n      uint
+		expect bool
+	}{
+		{"all", all, 52, true},
+		{"odd, 52 weeks", odd, 52, true},    // 51, (52), 1
+		{"odd, 53 weeks", odd, 53, true},    // 51, (52), 53, 1
+		{"even, 52 weeks", even, 52, true},  // 52, (1), 2
+		{"even, 53 weeks", even, 53, false}, // 52, (53), (1), 2
+		{"every third", 0x9249249249249248 & all, 52, false},
+		{"week 1 only", 1 << 1, 52, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := everyOtherWeek(tt.mask, tt.n); got != tt.expect {
+				t.Errorf("everyOtherWeek(%x, %d) = %v, want %v", tt.mask, tt.n, got, tt.expect)
+			}
+		})
 	}
 }

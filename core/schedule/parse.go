@@ -840,12 +840,14 @@ func sharedSeq(min, step float64, n int) (span, bool) {
 // textSchedule is the allocation behind a text schedule: the schedule
 // and its program with a compiled definition and its matcher. text1,
 // text2 and text3 add room for as many constraints (and a few values),
-// so that a typical frequency takes a single allocation, and a small one.
+// and textExcept for a definition and an exception of one constraint
+// each, so that a typical frequency takes a single allocation, and a
+// small one.
 type textSchedule struct {
 	s    Schedule
 	prog program
 	comp [1]compiled
-	m    matcher
+	m    [1]matcher
 }
 
 type text1 struct {
@@ -866,31 +868,61 @@ type text3 struct {
 	vals [3]float64
 }
 
-// newText allocates a textSchedule with room for n constraints.
-func newText(n int) (*textSchedule, []constraint, []float64) {
+type textExcept struct {
+	s    Schedule
+	prog program
+	comp [2]compiled
+	m    [2]matcher
+	cons [2]constraint
+	vals [2]float64
+}
+
+// textStore is where compile puts a schedule: ms holds a matcher for
+// each of the first definitions (the others get their own).
+type textStore struct {
+	s     *Schedule
+	prog  *program
+	comps []compiled
+	ms    []matcher
+	cons  []constraint
+	vals  []float64
+}
+
+// newText allocates room for a schedule of n constraints in defs
+// definitions.
+func newText(n, defs int) textStore {
+	if defs == 2 && n == 2 {
+		t := new(textExcept)
+		return textStore{&t.s, &t.prog, t.comp[:], t.m[:], t.cons[:], t.vals[:]}
+	}
+	var ts *textSchedule
+	var cons []constraint
+	var vals []float64
 	switch n {
 	case 0, 1:
 		t := new(text1)
-		return &t.textSchedule, t.cons[:], t.vals[:]
+		ts, cons, vals = &t.textSchedule, t.cons[:], t.vals[:]
 	case 2:
 		t := new(text2)
-		return &t.textSchedule, t.cons[:], t.vals[:]
+		ts, cons, vals = &t.textSchedule, t.cons[:], t.vals[:]
 	case 3:
 		t := new(text3)
-		return &t.textSchedule, t.cons[:], t.vals[:]
+		ts, cons, vals = &t.textSchedule, t.cons[:], t.vals[:]
+	default:
+		ts, cons = new(textSchedule), make([]constraint, n)
 	}
-	return new(textSchedule), make([]constraint, n), nil
+	comps := ts.comp[:]
+	if defs > len(comps) {
+		comps = make([]compiled, defs)
+	}
+	return textStore{&ts.s, &ts.prog, comps, ts.m[:], cons, vals}
 }
 
 // compile builds the schedule of a complete parse of expr.
 func (b *builder) compile(expr string, compiledAt time.Time) *Schedule {
-	ts, cons, vals := newText(b.nLists)
-	comps := ts.comp[:]
-	if b.nDefs > len(comps) {
-		comps = make([]compiled, b.nDefs)
-	}
+	ts := newText(b.nLists, b.nDefs)
+	cons, vals := ts.cons, ts.vals
 	var now float64 // needed for "after" only
-	m := &ts.m
 	for d, i := 0, 0; i < b.nLists; d++ {
 		first, end := i, b.defEnd(i)
 		for ; i < end; i++ {
@@ -911,12 +943,15 @@ func (b *builder) compile(expr string, compiledAt time.Time) *Schedule {
 			n := copy(vals, v)
 			c.vals, vals = vals[:n:n], vals[n:]
 		}
-		compileDef(&comps[d], cons[first:end:end], now, m)
-		m = nil
+		var m *matcher
+		if d < len(ts.ms) {
+			m = &ts.ms[d]
+		}
+		compileDef(&ts.comps[d], cons[first:end:end], now, m)
 	}
-	ts.prog.scheds, ts.prog.excs = comps[:b.nScheds:b.nScheds], comps[b.nScheds:b.nDefs:b.nDefs]
-	ts.s.expr, ts.s.prog = expr, &ts.prog
-	return &ts.s
+	ts.prog.scheds, ts.prog.excs = ts.comps[:b.nScheds:b.nScheds], ts.comps[b.nScheds:b.nDefs:b.nDefs]
+	ts.s.expr, ts.s.prog = expr, ts.prog
+	return ts.s
 }
 
 // unshared counts the values of lists i on that are not shared.
