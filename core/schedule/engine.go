@@ -14,7 +14,6 @@ type constraint struct {
 	masked bool // vals are a shared progression and mask their bits
 	mv     float64
 	vals   []float64
-	rng    float64
 	mask   uint64 // bit v for each value v below 64, when masked
 }
 
@@ -59,9 +58,16 @@ type compiled struct {
 // coarsest period to the finest. now is the compile time (ms since the
 // epoch); m, when not nil, is the storage for the matcher.
 func compileDef(out *compiled, cons []constraint, now float64, m *matcher) {
+	// later orders the constraints by decreasing range: how long a unit
+	// lasts, scaled for "after"/"before".
+	var buf [8]float64
+	rng := buf[:0]
+	if len(cons) > len(buf) {
+		rng = make([]float64, 0, len(cons))
+	}
 	for i := range cons {
 		c := &cons[i]
-		c.rng = c.k.rangeSecs()
+		r := c.k.rangeSecs()
 		n := len(c.vals)
 		switch c.mod {
 		case 'a':
@@ -70,20 +76,22 @@ func compileDef(out *compiled, cons []constraint, now float64, m *matcher) {
 				c.mv = c.vals[0]
 			}
 			// later measures this against the calendar at compile time.
-			c.rng = (c.k.extMax(mk(now)) - c.mv) * c.rng
+			r = (c.k.extMax(mk(now)) - c.mv) * r
 		case 'b':
 			c.mv = math.NaN()
 			if n > 0 {
 				c.mv = c.vals[n-1]
 			}
-			c.rng = c.rng * (c.mv - 1)
+			r = r * (c.mv - 1)
 		}
+		rng = append(rng, r)
 	}
-	// A stable insertion sort by decreasing range (sort.SliceStable
-	// allocates, and there are only a few constraints).
+	// A stable insertion sort (sort.SliceStable allocates, and there are
+	// only a few constraints).
 	for i := 1; i < len(cons); i++ {
-		for j := i; j > 0 && cons[j-1].rng < cons[j].rng; j-- {
+		for j := i; j > 0 && rng[j-1] < rng[j]; j-- {
 			cons[j-1], cons[j] = cons[j], cons[j-1]
+			rng[j-1], rng[j] = rng[j], rng[j-1]
 		}
 	}
 	out.cons, out.tick = cons, cons[len(cons)-1].k

@@ -12,19 +12,19 @@ import "math/bits"
 // matcher finds that second directly with bit masks instead of stepping.
 type matcher struct {
 	sec, min uint64 // allowed seconds / minutes (bit i = value i)
+	woy      uint64 // allowed ISO weeks (bit i = week i); 0: any
+	times    []int32
 	hour     uint32
 	mday     uint32 // allowed days of the month (bit i = day i)
-	lastDay  bool   // D is "the last day of the month"
-	wday     uint8  // allowed days of the week (bit i = value i, 1 = Sunday)
-	dc       uint8  // allowed day instances (bit i = instance i); 0: any
-	lastDc   bool   // dc is "the last day instance" (the month's last 7 days)
-	woy      uint64 // allowed ISO weeks (bit i = week i); 0: any
-	month    uint16 // allowed months (bit i = month i)
-	times    []int32
 	timesBuf [2]int32
-	hasT     bool
 	// winLo <= second of the day < winHi, from "after"/"before" a time.
-	winLo, winHi int
+	winLo, winHi int32
+	month        uint16 // allowed months (bit i = month i)
+	wday         uint8  // allowed days of the week (bit i = value i, 1 = Sunday)
+	dc           uint8  // allowed day instances (bit i = instance i); 0: any
+	lastDay      bool   // D is "the last day of the month"
+	lastDc       bool   // dc is "the last day instance" (the month's last 7 days)
+	hasT         bool
 	tick         kind
 }
 
@@ -67,9 +67,9 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 			// day and for an unmet "before t" to the next midnight: the
 			// earliest instant where it holds, as for the other periods.
 			if c.mod == 'a' {
-				f.winLo = max(f.winLo, int(c.mv))
+				f.winLo = max(f.winLo, int32(c.mv))
 			} else {
-				f.winHi = min(f.winHi, int(c.mv))
+				f.winHi = min(f.winHi, int32(c.mv))
 			}
 			continue
 		}
@@ -187,7 +187,7 @@ func nextBit(m uint64, from int) int {
 
 // nextSod is the first matching second of a day at or after sod, or -1.
 func (f *matcher) nextSod(sod int) int {
-	if s := f.nextSodMasks(max(sod, f.winLo)); s < f.winHi {
+	if s := f.nextSodMasks(max(sod, int(f.winLo))); s < int(f.winHi) {
 		return s
 	}
 	return -1
