@@ -130,7 +130,7 @@ func (d *Dispatcher) deliverOne(ctx context.Context, b sdk.Beat, t Target, deadl
 		o.Result, o.Err = d.deliverer.Beat(attemptCtx, t.instance(), b)
 		timedOut := o.Err != nil && pastDeadline(attemptCtx) && ctx.Err() == nil && !pastDeadline(ctx)
 		cancel()
-		if o.Err != nil && timedOut {
+		if timedOut {
 			o.Err = sdk.Temporary(fmt.Errorf("no answer within the timeout of %s: %w", t.Policy.Timeout, o.Err))
 		}
 		if o.Err == nil || !sdk.KindOf(o.Err).Retryable() || attempt > t.Policy.Retries || ctx.Err() != nil {

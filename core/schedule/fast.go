@@ -108,12 +108,9 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 		default:
 			return nil
 		}
-		mask, ok := c.mask, c.masked
-		if n := len(c.vals); !ok || n == 0 || !(c.vals[0] >= float64(lo) && c.vals[n-1] <= float64(hi)) {
-			// Not a shared progression in range: check every value.
-			if mask, ok = bitMask(c.vals, lo, hi); !ok {
-				return nil
-			}
+		mask, ok := c.bits(lo, hi)
+		if !ok {
+			return nil
 		}
 		switch c.k {
 		case kSec:
@@ -140,12 +137,16 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 	return f
 }
 
-// bitMask is the mask (bit i = value i) of vals; ok=false unless they are
-// whole numbers from lo to hi in strictly increasing order.
-func bitMask(vals []float64, lo, hi int64) (uint64, bool) {
+// bits is the mask (bit i = value i) of c's values; ok=false unless they
+// are whole numbers from lo to hi in strictly increasing order.
+func (c *constraint) bits(lo, hi int64) (uint64, bool) {
+	vals := c.vals
 	n := len(vals)
 	if n == 0 || !(vals[0] >= float64(lo) && vals[n-1] <= float64(hi)) {
 		return 0, false
+	}
+	if c.masked {
+		return c.mask, true // a shared progression, within range at its ends
 	}
 	// With the ends in range, increasing values are all in range; the
 	// checks of one value do not wait for those of the one before.
@@ -249,11 +250,9 @@ func (f *matcher) dayOK(d, wd, n int64) bool {
 // isoWeek is later's week of the year of a day (days since the epoch):
 // the ISO 8601 week, counted from the week of the year's first Thursday.
 func isoWeek(day int64) int64 {
-	thu := day - (dowOf(day)+5)%7 + 3
+	thu := mondayOf(day) + 3
 	y, _, _ := civil(thu)
-	jan1 := daysFromCivil(y, 1, 1)
-	first := jan1 + (12-dowOf(jan1))%7
-	return (thu-first)/7 + 1
+	return weekOfThursday(thu, y)
 }
 
 // weekCache remembers the ISO week of the last week looked up, as the
@@ -267,7 +266,7 @@ func (c *weekCache) of(day int64) int64 {
 		// Every year has 52 weeks: the next week is the next number.
 		c.monday, c.week = c.monday+7, c.week+1
 	default:
-		c.monday, c.week = day-(dowOf(day)+5)%7, isoWeek(day)
+		c.monday, c.week = mondayOf(day), isoWeek(day)
 	}
 	return c.week
 }
@@ -366,8 +365,8 @@ func (f *matcher) coarseOK(hour int64) bool {
 	}
 	day := hour / 24
 	y, mo, d := civil(day)
-	weeks := weekCache{monday: -1 << 62}
-	return f.month>>uint(mo)&1 != 0 && f.dayOK(d, dowOf(day), monthDays(y, mo)) && f.weekOK(day, &weeks)
+	return f.month>>uint(mo)&1 != 0 && f.dayOK(d, dowOf(day), monthDays(y, mo)) &&
+		(f.woy == 0 || f.woy>>uint(isoWeek(day))&1 != 0)
 }
 
 // start is compiled.start for the matcher; ok=false leaves the instant to
@@ -423,8 +422,7 @@ func (f *matcher) startMS(ms int64) (int64, bool) {
 		y, mo, d := civil(a / 86400)
 		a = daysFromCivil(y, mo, (d-1)/7*7+1) * 86400
 	case kWoy:
-		day := a / 86400
-		a = (day - (dowOf(day)+5)%7) * 86400
+		a = mondayOf(a/86400) * 86400
 	case kMonth:
 		y, mo, _ := civil(a / 86400)
 		a = daysFromCivil(y, mo, 1) * 86400

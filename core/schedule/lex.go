@@ -123,12 +123,6 @@ var startToks = func() (a [128]tokSet) {
 	return a
 }()
 
-// canStart reports whether token t may match at p, from the first
-// character alone; most tokens fail there.
-func canStart[T unit](t tok, in []T, p int) bool {
-	return p < len(in) && in[p] < 128 && startToks[in[p]]&t.set() != 0
-}
-
 // names maps the first three letters of the month and day names, packed
 // by nameKey, to later's number for them (January = 1, Sunday = 1).
 var names = func() (a []nameNum) {
@@ -261,15 +255,8 @@ func hasPrefix[T unit](in []T, p int, w string) bool {
 	return true
 }
 
-// match returns the length of token t's match at p, or -1.
-func match[T unit](t tok, in []T, p int) int {
-	if !canStart(t, in, p) {
-		return -1
-	}
-	return matchAt(t, in, p, prefixKey(in, p))
-}
-
-// matchAt is match where t can start; key is prefixKey(in, p).
+// matchAt returns the length of token t's match at p, where t can
+// start, or -1; key is prefixKey(in, p).
 func matchAt[T unit](t tok, in []T, p int, key uint64) int {
 	switch t {
 	case tRank:

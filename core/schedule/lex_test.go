@@ -6,6 +6,21 @@ import (
 	"testing"
 )
 
+// canStart reports whether token t may match at p, from the first
+// character alone.
+func canStart[T unit](t tok, in []T, p int) bool {
+	return p < len(in) && in[p] < 128 && startToks[in[p]]&t.set() != 0
+}
+
+// match is what peek does for a single expected token: the length of
+// t's match at p, or -1.
+func match[T unit](t tok, in []T, p int) int {
+	if !canStart(t, in, p) {
+		return -1
+	}
+	return matchAt(t, in, p, prefixKey(in, p))
+}
+
 // matchRef is match without the first-character filter: every word of
 // the token is tried, as later's regular expressions do.
 func matchRef(t tok, in []uint16, p int) int {

@@ -373,21 +373,24 @@ func dowOf(day int64) int64 {
 	return w + 1
 }
 
+// mondayOf is the day number of the Monday of a day's ISO week.
+func mondayOf(day int64) int64 { return day - (dowOf(day)+5)%7 }
+
+// weekOfThursday is the ISO week whose Thursday is day thu of year y:
+// weeks count from the one holding the year's first Thursday.
+func weekOfThursday(thu, y int64) int64 {
+	jan1 := daysFromCivil(y, 1, 1)
+	return (thu-(jan1+(12-dowOf(jan1))%7))/7 + 1
+}
+
 func woyVal(d date) float64 {
 	if fastWoy(d) {
 		thu := woyThu(d)
 		y, _, _ := civil(thu)
-		py := y - 1
-		if py < 1970 {
+		if y-1 < 1970 {
 			panic(jsThrow{})
 		}
-		dec31 := daysFromCivil(py, 12, 31)
-		w := dowOf(dec31)
-		next := dec31 + (5 - w)
-		if 5 <= w {
-			next += 7
-		}
-		return float64(1 + (thu-next)/7)
+		return float64(weekOfThursday(thu, y))
 	}
 	thu := dowNext(woyStart(d), 5)
 	// later.Y.prev gives NEVER before 1970 and later then throws.
