@@ -131,7 +131,9 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 			f.month = uint16(mask)
 		}
 	}
-	if f.nextSod(0) < 0 {
+	// Every mask allows some value, so without times or a window some
+	// second of the day matches.
+	if (f.hasT || f.winLo > 0 || f.winHi < 86400) && f.nextSod(0) < 0 {
 		return nil // no second of any day matches: later runs out of steps
 	}
 	return f

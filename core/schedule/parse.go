@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/bits"
 	"slices"
-	"time"
 )
 
 // key names one entry of a later schedule definition: a period and an
@@ -919,7 +918,7 @@ func newText(n, defs int) textStore {
 }
 
 // compile builds the schedule of a complete parse of expr.
-func (b *builder) compile(expr string, compiledAt time.Time) *Schedule {
+func (b *builder) compile(expr string, compiledAt int64) *Schedule {
 	ts := newText(b.nLists, b.nDefs)
 	cons, vals := ts.cons, ts.vals
 	var now float64 // needed for "after" only
@@ -929,7 +928,7 @@ func (b *builder) compile(expr string, compiledAt time.Time) *Schedule {
 			l, c := b.listAt(i), &cons[i]
 			c.k, c.mod = l.k.k, l.k.mod
 			if c.mod == 'a' {
-				now = float64(toMS(compiledAt))
+				now = float64(compiledAt)
 			}
 			if l.vals.shared {
 				c.vals = l.vals.sharedVals()

@@ -27,18 +27,18 @@ type cronSched interface {
 
 // Parse parses a later.js text expression; evaluated in UTC.
 func Parse(expr string) (*Schedule, error) {
-	now := time.Now()
-	s, err := parseText(expr, now)
+	now := wallClockMS()
+	s, err := parseTextAt(expr, now)
 	if err != nil {
 		return nil, err
 	}
-	if s.prog.firesSoon(toMS(now)) {
+	if s.prog.firesSoon(now) {
 		return s, nil
 	}
-	if s.prog.neverFires(toMS(now)) {
+	if s.prog.neverFires(now) {
 		return nil, fmt.Errorf("frequency %q never fires again (no occurrence before 2100)", expr)
 	}
-	if _, ok := s.NextFire(now); !ok {
+	if _, ok := s.NextFire(time.UnixMilli(now)); !ok {
 		if len(s.prog.scheds) == 0 {
 			return nil, fmt.Errorf("frequency %q never fires: it says nothing about when to fire", expr)
 		}
@@ -51,6 +51,12 @@ func Parse(expr string) (*Schedule, error) {
 // stands for the moment later.js would compile it, which later consults
 // for the length of the current month in "after"/"before" day rules.
 func parseText(expr string, compiledAt time.Time) (*Schedule, error) {
+	return parseTextAt(expr, toMS(compiledAt))
+}
+
+// parseTextAt is parseText with the compile time in milliseconds since
+// the epoch.
+func parseTextAt(expr string, compiledAt int64) (*Schedule, error) {
 	// The parser stays on the stack: the schedule is all that is
 	// allocated for a typical frequency.
 	var p parser
