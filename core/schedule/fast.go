@@ -56,10 +56,10 @@ func newMatcher(cons []constraint, tick kind, buf *matcher) *matcher {
 	if f == nil {
 		f = new(matcher)
 	}
-	*f = matcher{sec: allSecs, min: allSecs, hour: 1<<24 - 1, mday: 0xfffffffe,
-		wday: 0xfe, month: 1<<13 - 2, tick: tick}
-	f.times = f.timesBuf[:0]
-	f.winHi = 86400
+	// buf is fresh, zeroed memory: setting the fields one by one spares
+	// the write barriers of copying a whole matcher into the heap.
+	f.sec, f.min, f.hour, f.mday = allSecs, allSecs, 1<<24-1, 0xfffffffe
+	f.wday, f.month, f.tick, f.winHi = 0xfe, 1<<13-2, tick, 86400
 	for i := range cons {
 		c := &cons[i]
 		if c.mod != 0 && c.k == kTime && len(c.vals) == 1 && c.mv >= 0 && c.mv <= 86399 && c.mv == float64(int64(c.mv)) {
@@ -167,6 +167,9 @@ func (c *constraint) bits(lo, hi int64) (uint64, bool) {
 // setTimes takes the seconds of the day of a "t" period; ok=false unless
 // they are whole seconds of a day in strictly increasing order.
 func (f *matcher) setTimes(vals []float64) bool {
+	if f.times == nil {
+		f.times = f.timesBuf[:0]
+	}
 	prev := int64(-1)
 	for _, v := range vals {
 		i := int64(v)

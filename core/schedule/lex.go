@@ -2,6 +2,8 @@ package schedule
 
 import (
 	"math"
+	"math/bits"
+	"slices"
 	"strconv"
 	"unicode"
 	"unicode/utf16"
@@ -381,6 +383,129 @@ var wordsFrom = func() (a [128][]wordBlock) {
 	}
 	return a
 }()
+
+// wordTail is what follows a word's head (its first part, up to a
+// space): " of the month" in "day of the month", "" in "day".
+type wordTail struct {
+	t    tok
+	bit  tokSet // t.set()
+	rest string
+}
+
+// head is the first part of some of the grammar's words, which start
+// with a letter: a run of word characters followed by nothing or a space.
+// Only an input word equal to a head can start those words.
+type head struct {
+	key   uint64 // the first eight letters, a byte each
+	n     int    // the length, at most maxHead
+	ninth byte   // the ninth letter, if any
+	tails []wordTail
+}
+
+// maxHead is the length of the longest head ("september", "wednesday").
+const maxHead = 9
+
+// headSlots is the size of heads, well above the number of heads so that
+// a lookup mostly probes one slot.
+const headSlots = 1 << 8
+
+// heads is an open-addressing hash table of the heads by headSlot; an
+// empty slot has n == 0. Each head's tails are sorted longest first, so
+// that the first one present is the longest match, as it is for later:
+// a token's words that share a head come in its list longest first.
+var heads = func() (a [headSlots]head) {
+	for t, ws := range words {
+		for _, w := range ws {
+			if w[0] < 'a' || w[0] > 'z' {
+				continue
+			}
+			n := 0
+			for n < len(w) && w[n] != ' ' {
+				n++
+			}
+			if n > maxHead {
+				panic("schedule: word head longer than maxHead: " + w)
+			}
+			key, ninth := headKey(w[:n])
+			i := headSlot(key, n)
+			for a[i].n != 0 && !(a[i].key == key && a[i].n == n && a[i].ninth == ninth) {
+				i = (i + 1) % headSlots
+			}
+			h := &a[i]
+			h.key, h.n, h.ninth = key, n, ninth
+			h.tails = append(h.tails, wordTail{tok(t), tok(t).set(), w[n:]})
+			slices.SortStableFunc(h.tails, func(x, y wordTail) int { return len(y.rest) - len(x.rest) })
+		}
+	}
+	return a
+}()
+
+// headKey packs a head for heads.
+func headKey(h string) (key uint64, ninth byte) {
+	for i := 0; i < len(h) && i < 8; i++ {
+		key |= uint64(h[i]) << (8 * i)
+	}
+	if len(h) > 8 {
+		ninth = h[8]
+	}
+	return key, ninth
+}
+
+func headSlot(key uint64, n int) int {
+	return int((key ^ uint64(n)) * 0x9e3779b97f4a7c15 >> (64 - 8))
+}
+
+// matchHead is matchWordsIn where in holds a letter at p: the input word
+// there is looked up among the heads. key is prefixKey(in, p).
+func matchHead(set tokSet, in []byte, p int, key uint64) (tok, int) {
+	n := wordBytes(key)
+	var ninth byte
+	if n == 8 {
+		for p+n < len(in) && isWord(in[p+n]) {
+			n++
+		}
+		if n > maxHead {
+			return tNone, -1
+		}
+		if n > 8 {
+			ninth = in[p+8]
+		}
+	} else {
+		key &= 1<<(8*n) - 1
+	}
+	for i := headSlot(key, n); heads[i].n != 0; i = (i + 1) % headSlots {
+		h := &heads[i]
+		if h.key != key || h.n != n || h.ninth != ninth {
+			continue
+		}
+		for _, tl := range h.tails {
+			if set&tl.bit == 0 {
+				continue
+			}
+			if tl.rest == "" {
+				return tl.t, n // the word ends where the input word does
+			}
+			if e := p + n + len(tl.rest); hasPrefix(in, p+n, tl.rest) && boundary(in, e) {
+				return tl.t, e - p
+			}
+		}
+		break
+	}
+	return tNone, -1
+}
+
+// wordBytes counts the word characters (lowered: 0-9, a-z and _) that
+// key, eight bytes of the parser's input, starts with. Each byte is
+// below 0x80 or exactly 0x80, so adding to a byte never carries into the
+// next one.
+func wordBytes(key uint64) int {
+	const high = 0x8080808080808080
+	in := func(lo, hi byte) uint64 { // the high bit of each byte from lo to hi
+		return (key + (0x80-uint64(lo))*0x0101010101010101) &^ (key + (0x7f-uint64(hi))*0x0101010101010101) & high
+	}
+	word := in('a', 'z') | in('0', '9') | in('_', '_')
+	return bits.TrailingZeros64(^word&high) / 8
+}
 
 // prefixKey packs up to eight characters from p as wordKey does; bytes
 // past the end of the input and for non-ASCII characters match no word.

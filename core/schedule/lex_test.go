@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -121,6 +122,74 @@ func TestCivilRoundTrip(t *testing.T) {
 		y, m, d := civil(z)
 		if m < 1 || m > 12 || d < 1 || d > 31 || daysFromCivil(y, m, d) != z {
 			t.Fatalf("civil(%d) = %d-%d-%d", z, y, m, d)
+		}
+	}
+}
+
+// TestMatchHeadAgreesWithWords checks the head lookup against trying
+// every word of the tokens, for single tokens, the parser's sets and
+// random sets.
+func TestMatchHeadAgreesWithWords(t *testing.T) {
+	sets := []tokSet{topSet, periodSet, 1<<tThrough | 1<<tAnd, 1<<tStart | 1<<tBetween, 1<<tWeekend | 1<<tWeekday | 1<<tRank}
+	for tk := tEvery; tk <= tMonthName; tk++ {
+		sets = append(sets, tk.set())
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 40 {
+		sets = append(sets, tokSet(r.Uint64())&(1<<(tMonthName+1)-2))
+	}
+	for _, s := range lexInputs(t) {
+		var p parser
+		p.init(s, false)
+		in := p.input()
+		for at := 0; at < len(in); at++ {
+			if in[at] < 'a' || in[at] > 'z' {
+				continue
+			}
+			key := prefixKey(in, at)
+			for _, set := range sets {
+				gt, gn := matchHead(set, in, at, key)
+				wt, wn := matchWordsIn(set, in, at, key)
+				if gt != wt || gn != wn {
+					t.Fatalf("%q at %d, set %x: matchHead = %d, %d; matchWordsIn = %d, %d", s, at, set, gt, gn, wt, wn)
+				}
+			}
+		}
+	}
+}
+
+// TestWordsBelongToOneToken backs matchHead's longest-match rule: no
+// word is shared by two tokens.
+func TestWordsBelongToOneToken(t *testing.T) {
+	owner := map[string]tok{}
+	for tk, ws := range words {
+		for _, w := range ws {
+			if o, ok := owner[w]; ok && o != tok(tk) {
+				t.Errorf("%q belongs to tokens %d and %d", w, o, tk)
+			}
+			owner[w] = tok(tk)
+		}
+	}
+}
+
+func TestWordBytes(t *testing.T) {
+	for c := 0; c <= 0x80; c++ {
+		if c >= 'A' && c <= 'Z' {
+			continue // the input is lowered
+		}
+		for pos := range 8 {
+			var b [8]byte
+			for i := range b {
+				b[i] = 'a'
+			}
+			b[pos] = byte(c)
+			want := 8
+			if !isWord(byte(c)) {
+				want = pos
+			}
+			if got := wordBytes(binary.LittleEndian.Uint64(b[:])); got != want {
+				t.Fatalf("%q: wordBytes = %d, want %d", b, got, want)
+			}
 		}
 	}
 }

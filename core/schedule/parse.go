@@ -372,7 +372,11 @@ func (p *parser) peek(set tokSet) (tok, int, int) {
 		}
 	} else {
 		key := binary.LittleEndian.Uint64(in[start : start+8]) // prefixKey(in, start)
-		best, bestLen = matchWordsIn(set, in, start, key)
+		if c >= 'a' && c <= 'z' {
+			best, bestLen = matchHead(set, in, start, key)
+		} else {
+			best, bestLen = matchWordsIn(set, in, start, key)
+		}
 	}
 	if best == tNone {
 		return tNone, start, start
