@@ -525,15 +525,23 @@ func everyOtherWeek(mask uint64, n uint) bool {
 	return missing&(missing>>1) == 0 && (missing>>n&1 == 0 || missing>>1&1 == 0)
 }
 
-// firesSoon reports, for a single schedule the matcher handles, that the
-// timer started at now fires: NextFire's first step, which fires at the
-// first occurrence when it is at least a second away and at the second
-// one otherwise, within a timer period and before 2100.
+// firesSoon reports, for a single schedule the matcher handles (and at
+// most an exception of whole weekdays), that the timer started at now
+// fires: NextFire's first step, which fires at the first occurrence when
+// it is at least a second away and at the second one otherwise, within a
+// timer period and before 2100.
 func (p *program) firesSoon(now int64) bool {
-	if len(p.scheds) != 1 || len(p.excs) != 0 || p.scheds[0].fast == nil || now < int64(fastLo) || now >= int64(fastHi) {
+	if len(p.scheds) != 1 || p.scheds[0].fast == nil || now < int64(fastLo) || now >= int64(fastHi) {
 		return false
 	}
 	f := p.scheds[0].fast
+	if len(p.excs) != 0 {
+		// An exception of whole weekdays leaves the occurrences on the
+		// other days (see nextExceptDays): a schedule that fires on some
+		// day of every week still does when one of its weekdays is left.
+		mask, ok := p.exceptDays()
+		return ok && f.woy == 0 && f.wday&^mask != 0 && f.weekly() && now < int64(fastHi-30*msDay)
+	}
 	if f.weekly() && now < int64(fastHi-30*msDay) && (f.woy == 0 || now >= firstWeekDay*msDay) {
 		return true
 	}

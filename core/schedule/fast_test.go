@@ -208,6 +208,50 @@ func TestFiresSoonAgreesWithTimer(t *testing.T) {
 	t.Logf("%d frequencies fire soon", soon)
 }
 
+// TestFiresSoonWithExceptDays checks firesSoon's shortcut for an
+// exception of whole weekdays against the timer, near the end of the
+// range too.
+func TestFiresSoonWithExceptDays(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	days := []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+	lo, hi := time.Date(1970, 1, 3, 0, 0, 0, 0, time.UTC).UnixMilli(), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	soon, not := 0, 0
+	for i := 0; i < 3000; i++ {
+		a := r.IntN(7)
+		expr := fmt.Sprintf("%s except on %s through %s", []string{
+			fmt.Sprintf("every %d minutes", 1+r.IntN(60)),
+			fmt.Sprintf("at %d:%02d", r.IntN(24), r.IntN(60)),
+			fmt.Sprintf("on %s", days[r.IntN(7)]),
+			fmt.Sprintf("on %s and %s at 10:00", days[r.IntN(7)], days[r.IntN(7)]),
+			"every weekday", "every weekend",
+			fmt.Sprintf("every %d hours", 1+r.IntN(30)),
+		}[r.IntN(7)], days[a], days[a+r.IntN(7-a)])
+		s, err := parseText(expr, time.UnixMilli(1790000000000))
+		if err != nil {
+			t.Fatalf("%q: %v", expr, err)
+		}
+		now := lo + r.Int64N(hi-lo)
+		if i%3 == 0 {
+			now = hi - r.Int64N(40*86400000)
+		}
+		fire, ok := s.NextFire(time.UnixMilli(now))
+		if !s.prog.firesSoon(now) {
+			not++
+			continue
+		}
+		soon++
+		if !ok {
+			t.Fatalf("%q at %d: firesSoon, but the timer never fires", expr, now)
+		}
+		if d := fire.UnixMilli() - now; d > maxTimeout {
+			t.Fatalf("%q at %d: firesSoon, but the timer fires %d ms later, past its first period", expr, now, d)
+		}
+	}
+	if soon == 0 || not == 0 {
+		t.Fatalf("firesSoon held for %d and not for %d frequencies: the test misses a side", soon, not)
+	}
+}
+
 // FuzzMatcher checks the matcher against later's step-by-step search.
 func FuzzMatcher(f *testing.F) {
 	r := rand.New(rand.NewPCG(3, 4))
