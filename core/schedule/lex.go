@@ -111,9 +111,10 @@ const (
 	numberToks = 1<<tRank | 1<<tTime | 1<<tYearIndex
 )
 
-// startToks is, for each ASCII character, the set of tokens whose match
-// can start with it; no token matches the empty string.
-var startToks = func() (a [128]tokSet) {
+// startToks is, for each byte of the parser's input, the set of tokens
+// whose match can start with it; no token matches the empty string, and
+// none starts with a non-ASCII character.
+var startToks = func() (a [256]tokSet) {
 	for t, ws := range words {
 		for _, w := range ws {
 			a[w[0]] |= tok(t).set()
@@ -217,7 +218,9 @@ func isSpace[T unit](t T) bool {
 	return false
 }
 
-var asciiSpace = func() (a [0x80]bool) {
+// asciiSpace is isSpace for each byte of the parser's input, where \v
+// stands for non-ASCII whitespace (see parser.init).
+var asciiSpace = func() (a [256]bool) {
 	for _, c := range "\t\n\v\f\r " {
 		a[c] = true
 	}

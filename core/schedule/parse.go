@@ -355,10 +355,10 @@ func (p *parser) input() []byte {
 func (p *parser) peek(set tokSet) (tok, int, int) {
 	in := p.input()
 	start := p.pos
-	for start < len(in) && isSpace(in[start]) {
+	for start < len(in) && asciiSpace[in[start]] {
 		start++
 	}
-	if start == len(in) || in[start] >= 128 || set&startToks[in[start]] == 0 {
+	if start == len(in) || set&startToks[in[start]] == 0 {
 		return tNone, start, start
 	}
 	c := in[start]
