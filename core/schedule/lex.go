@@ -474,14 +474,15 @@ func matchHead(set tokSet, in []byte, p int, key uint64) (tok, int) {
 			ninth = in[p+8]
 		}
 	} else {
-		key &= 1<<(8*n) - 1
+		key &= lowBytes[n]
 	}
 	for i := headSlot(key, n); heads[i].n != 0; i = (i + 1) % headSlots {
 		h := &heads[i]
 		if h.key != key || h.n != n || h.ninth != ninth {
 			continue
 		}
-		for _, tl := range h.tails {
+		for i := range h.tails {
+			tl := &h.tails[i]
 			if set&tl.bit == 0 {
 				continue
 			}
@@ -497,16 +498,23 @@ func matchHead(set tokSet, in []byte, p int, key uint64) (tok, int) {
 	return tNone, -1
 }
 
+// lowBytes[n] masks the n low bytes of a uint64.
+var lowBytes = [...]uint64{0, 1<<8 - 1, 1<<16 - 1, 1<<24 - 1, 1<<32 - 1, 1<<40 - 1, 1<<48 - 1, 1<<56 - 1}
+
 // wordBytes counts the word characters (lowered: 0-9, a-z and _) that
 // key, eight bytes of the parser's input, starts with. Each byte is
 // below 0x80 or exactly 0x80, so adding to a byte never carries into the
 // next one.
 func wordBytes(key uint64) int {
-	const high = 0x8080808080808080
-	in := func(lo, hi byte) uint64 { // the high bit of each byte from lo to hi
-		return (key + (0x80-uint64(lo))*0x0101010101010101) &^ (key + (0x7f-uint64(hi))*0x0101010101010101) & high
-	}
-	word := in('a', 'z') | in('0', '9') | in('_', '_')
+	const (
+		ones = 0x0101010101010101
+		high = 0x80 * ones
+	)
+	// The high bit of a byte from lo to hi is set in key+(0x80-lo) and
+	// clear in key+(0x7f-hi).
+	word := (key+(0x80-'a')*ones)&^(key+(0x7f-'z')*ones) |
+		(key+(0x80-'0')*ones)&^(key+(0x7f-'9')*ones) |
+		(key+(0x80-'_')*ones)&^(key+(0x7f-'_')*ones)
 	return bits.TrailingZeros64(^word&high) / 8
 }
 

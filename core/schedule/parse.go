@@ -358,30 +358,45 @@ func (p *parser) peek(set tokSet) (tok, int, int) {
 	for start < len(in) && asciiSpace[in[start]] {
 		start++
 	}
-	if start == len(in) || set&startToks[in[start]] == 0 {
+	if start >= len(in) || set&startToks[in[start]] == 0 {
 		return tNone, start, start
 	}
-	c := in[start]
-	best, bestLen := tNone, -1
-	if want := set & numberToks; want != 0 && isDigit(c) {
-		for ; want != 0; want &= want - 1 {
-			t := tok(bits.TrailingZeros64(uint64(want)))
-			if l := matchAt(t, in, start, 0); l > bestLen {
-				best, bestLen = t, l
-			}
-		}
-	} else {
+	var t tok
+	var n int
+	switch c := in[start]; {
+	case c >= 'a' && c <= 'z':
 		key := binary.LittleEndian.Uint64(in[start : start+8]) // prefixKey(in, start)
-		if c >= 'a' && c <= 'z' {
-			best, bestLen = matchHead(set, in, start, key)
-		} else {
-			best, bestLen = matchWordsIn(set, in, start, key)
-		}
+		t, n = matchHead(set, in, start, key)
+	case c >= '0' && c <= '9':
+		t, n = matchNumber(set, in, start)
+	default:
+		t, n = matchWordsIn(set, in, start, binary.LittleEndian.Uint64(in[start:start+8]))
 	}
-	if best == tNone {
+	if t == tNone {
 		return tNone, start, start
 	}
-	return best, start, start + bestLen
+	return t, start, start + n
+}
+
+// matchNumber returns the longest match at p, where in holds a digit,
+// among the tokens in set that start with one, and its length (-1 when
+// none matches).
+func matchNumber(set tokSet, in []byte, p int) (tok, int) {
+	want := set & numberToks
+	if want == tRank.set() {
+		if n := matchRank(in, p); n >= 0 {
+			return tRank, n
+		}
+		return tNone, -1
+	}
+	best, bestLen := tNone, -1
+	for ; want != 0; want &= want - 1 {
+		t := tok(bits.TrailingZeros64(uint64(want)))
+		if l := matchAt(t, in, p, 0); l > bestLen {
+			best, bestLen = t, l
+		}
+	}
+	return best, bestLen
 }
 
 // parseToken scans one of the expected tokens, recording an error at the
@@ -826,11 +841,13 @@ func (s span) sharedVals() []float64 {
 // sharedSeq returns the n values min, min+step, ... as a stretch of
 // shared, if there is one.
 func sharedSeq(min, step float64, n int) (span, bool) {
-	if n <= 0 || !(min >= 0 && min <= 366 && step >= 1 && step <= maxStep) ||
-		min != math.Trunc(min) || step != math.Trunc(step) || math.Signbit(min) {
+	if n <= 0 || !(min >= 0 && min <= 366 && step >= 1 && step <= maxStep) {
 		return span{}, false
 	}
 	a, s := int(min), int(step)
+	if float64(a) != min || float64(s) != step || math.Signbit(min) {
+		return span{}, false
+	}
 	switch last := a + (n-1)*s; {
 	case s == 1 && last <= 366:
 		return span{a, n, true}, true
