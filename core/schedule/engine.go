@@ -58,8 +58,37 @@ type compiled struct {
 // coarsest period to the finest. now is the compile time (ms since the
 // epoch); m, when not nil, is the storage for the matcher.
 func compileDef(out *compiled, cons []constraint, now float64, m *matcher) {
-	// later orders the constraints by decreasing range: how long a unit
-	// lasts, scaled for "after"/"before".
+	if len(cons) == 1 {
+		cons[0].setMV()
+	} else {
+		sortByRange(cons, now)
+	}
+	out.cons, out.tick = cons, cons[len(cons)-1].k
+	out.fast = newMatcher(cons, out.tick, m)
+}
+
+// setMV sets the value an "after"/"before" modifier compares with: the
+// first value, or the last one.
+func (c *constraint) setMV() {
+	n := len(c.vals)
+	switch c.mod {
+	case 'a':
+		c.mv = math.NaN()
+		if n > 0 {
+			c.mv = c.vals[0]
+		}
+	case 'b':
+		c.mv = math.NaN()
+		if n > 0 {
+			c.mv = c.vals[n-1]
+		}
+	}
+}
+
+// sortByRange sets the modifiers' values of cons and orders cons as later
+// does, by decreasing range: how long a unit lasts, scaled for
+// "after"/"before" (measured against the calendar at now for "after").
+func sortByRange(cons []constraint, now float64) {
 	var buf [8]float64
 	rng := buf[:0]
 	if len(cons) > len(buf) {
@@ -67,21 +96,12 @@ func compileDef(out *compiled, cons []constraint, now float64, m *matcher) {
 	}
 	for i := range cons {
 		c := &cons[i]
+		c.setMV()
 		r := c.k.rangeSecs()
-		n := len(c.vals)
 		switch c.mod {
 		case 'a':
-			c.mv = math.NaN()
-			if n > 0 {
-				c.mv = c.vals[0]
-			}
-			// later measures this against the calendar at compile time.
 			r = (c.k.extMax(mk(now)) - c.mv) * r
 		case 'b':
-			c.mv = math.NaN()
-			if n > 0 {
-				c.mv = c.vals[n-1]
-			}
 			r = r * (c.mv - 1)
 		}
 		rng = append(rng, r)
@@ -94,8 +114,6 @@ func compileDef(out *compiled, cons []constraint, now float64, m *matcher) {
 			rng[j-1], rng[j] = rng[j], rng[j-1]
 		}
 	}
-	out.cons, out.tick = cons, cons[len(cons)-1].k
-	out.fast = newMatcher(cons, out.tick, m)
 }
 
 // arrayNext is later.array.next: the value the period should move to,
