@@ -485,6 +485,9 @@ func (f *matcher) sameDay(count int, a, cur int64, out []float64) ([]float64, in
 		return out, cur
 	}
 	day := a / 86400000 * 86400000
+	if a%1000 == 0 {
+		out, cur = f.restOfMinute(count, a, int(a-day)/1000, out, cur)
+	}
 	for len(out) < count && cur%1000 == 0 && cur-day < 86400000 {
 		s := f.nextSod(int(cur-day) / 1000)
 		if s < 0 {
@@ -499,6 +502,27 @@ func (f *matcher) sameDay(count int, a, cur int64, out []float64) ([]float64, in
 		}
 		out = append(out, float64(a))
 		cur = f.after(a)
+		out, cur = f.restOfMinute(count, a, s, out, cur)
+	}
+	return out, cur
+}
+
+// restOfMinute continues sameDay after an occurrence a, a whole second s
+// of the day, through the rest of its minute when seconds are the tick:
+// the hour and minute matched at a, so only the second moves on.
+func (f *matcher) restOfMinute(count int, a int64, s int, out []float64, cur int64) ([]float64, int64) {
+	if f.tick != kSec || f.hasT {
+		return out, cur
+	}
+	sec := s % 60
+	base, end := a-int64(sec)*1000, min(60, int(f.winHi)-(s-sec))
+	for len(out) < count {
+		if sec = nextBit(f.sec, sec+1); sec >= end {
+			break
+		}
+		a = base + int64(sec)*1000
+		out = append(out, float64(a))
+		cur = a + 1000 // after(a)
 	}
 	return out, cur
 }
