@@ -298,6 +298,20 @@ const firstWeekDay = 732
 // the epoch); ok=false when there is none within the horizon.
 func (f *matcher) find(x int64) (int64, bool) {
 	day := x / 86400
+	if f.woy == 0 && f.everyDate() {
+		// Only the weekday decides about a day, and every allowed day has
+		// a matching second (see newMatcher): one comes within a week.
+		sod, wd := int(x%86400), dowOf(day)
+		for range 8 {
+			if f.wday>>uint(wd)&1 != 0 {
+				if s := f.nextSod(sod); s >= 0 {
+					return day*86400 + int64(s), true
+				}
+			}
+			day, wd, sod = day+1, wd%7+1, 0
+		}
+		return 0, false
+	}
 	if f.woy != 0 && day < firstWeekDay {
 		return 0, false
 	}
@@ -485,7 +499,8 @@ func (f *matcher) sameDay(count int, a, cur int64, out []float64) ([]float64, in
 		return out, cur
 	}
 	day := a / 86400000 * 86400000
-	if a%1000 == 0 {
+	walk := f.tick == kSec && !f.hasT
+	if walk && a%1000 == 0 {
 		out, cur = f.restOfMinute(count, a, int(a-day)/1000, out, cur)
 	}
 	for len(out) < count && cur%1000 == 0 && cur-day < 86400000 {
@@ -502,18 +517,18 @@ func (f *matcher) sameDay(count int, a, cur int64, out []float64) ([]float64, in
 		}
 		out = append(out, float64(a))
 		cur = f.after(a)
-		out, cur = f.restOfMinute(count, a, s, out, cur)
+		if walk {
+			out, cur = f.restOfMinute(count, a, s, out, cur)
+		}
 	}
 	return out, cur
 }
 
 // restOfMinute continues sameDay after an occurrence a, a whole second s
-// of the day, through the rest of its minute when seconds are the tick:
-// the hour and minute matched at a, so only the second moves on.
+// of the day, through the rest of its minute, when seconds are the tick
+// and there are no times: the hour and minute matched at a, so only the
+// second moves on.
 func (f *matcher) restOfMinute(count int, a int64, s int, out []float64, cur int64) ([]float64, int64) {
-	if f.tick != kSec || f.hasT {
-		return out, cur
-	}
 	sec := s % 60
 	base, end := a-int64(sec)*1000, min(60, int(f.winHi)-(s-sec))
 	for len(out) < count {
@@ -533,13 +548,19 @@ func (f *matcher) restOfMinute(count int, a int64, s int, out []float64, cur int
 // its tick is at most a day or a week of the year. Any allowed day has a
 // matching second (see newMatcher).
 func (f *matcher) weekly() bool {
-	if f.month != 1<<13-2 || f.mday != 0xfffffffe || f.lastDay || f.dc != 0 || f.lastDc {
+	if !f.everyDate() {
 		return false
 	}
 	if f.woy == 0 {
 		return f.tick <= kDow
 	}
 	return f.wday == 0xfe && (f.tick <= kDow || f.tick == kWoy) && everyOtherWeek(f.woy, 52) && everyOtherWeek(f.woy, 53)
+}
+
+// everyDate reports that f allows every month, day of the month and day
+// instance.
+func (f *matcher) everyDate() bool {
+	return f.month == 1<<13-2 && f.mday == 0xfffffffe && !f.lastDay && f.dc == 0 && !f.lastDc
 }
 
 // everyOtherWeek reports that mask never leaves out two weeks in a row,
