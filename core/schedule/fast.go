@@ -202,11 +202,9 @@ func (f *matcher) nextSod(sod int) int {
 // nextSodMasks is nextSod without the after/before window.
 func (f *matcher) nextSodMasks(sod int) int {
 	if f.hasT {
+		free := f.hour == 1<<24-1 && f.min == allSecs && f.sec == allSecs // any time matches
 		for _, t := range f.times {
-			if int(t) < sod {
-				continue
-			}
-			if f.timeOK(int(t)) {
+			if int(t) >= sod && (free || f.timeOK(int(t))) {
 				return int(t)
 			}
 		}
