@@ -454,6 +454,8 @@ func headKey(h string) (key uint64, ninth byte) {
 	return key, ninth
 }
 
+// headSlot is the slot of heads where the lookup of a head packed as key,
+// of length n, starts.
 func headSlot(key uint64, n int) int {
 	return int((key ^ uint64(n)) * 0x9e3779b97f4a7c15 >> (64 - 8))
 }

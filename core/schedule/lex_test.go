@@ -158,6 +158,40 @@ func TestMatchHeadAgreesWithWords(t *testing.T) {
 	}
 }
 
+// TestMatchNumberAgreesWithMatchAt checks the parser's number tokens
+// against matchAt, for each set of them.
+func TestMatchNumberAgreesWithMatchAt(t *testing.T) {
+	for _, s := range lexInputs(t) {
+		var p parser
+		p.init(s, false)
+		in := p.input()
+		for at := 0; at < len(in); at++ {
+			if !isDigit(in[at]) {
+				continue
+			}
+			for set := tokSet(0); set <= numberToks; set = (set - numberToks) & numberToks {
+				if set == 0 {
+					continue
+				}
+				wt, wn := tNone, -1
+				for tk := tRank; tk <= tYearIndex; tk++ {
+					if set&tk.set() != 0 {
+						if n := matchAt(tk, in, at, 0); n > wn {
+							wt, wn = tk, n
+						}
+					}
+				}
+				if gt, gn := matchNumber(set, in, at); gt != wt || gn != wn {
+					t.Fatalf("%q at %d, set %x: matchNumber = %d, %d; want %d, %d", s, at, set, gt, gn, wt, wn)
+				}
+				if set == numberToks {
+					break
+				}
+			}
+		}
+	}
+}
+
 // TestWordsBelongToOneToken backs matchHead's longest-match rule: no
 // word is shared by two tokens.
 func TestWordsBelongToOneToken(t *testing.T) {

@@ -189,11 +189,16 @@ func (b *builder) ap(min, max, step float64) span {
 	if !(min <= max) {
 		return span{}
 	}
-	if min+step == min || (max-min)/step >= maxRangeLen || b.total > maxTotalVals {
+	q := (max - min) / step
+	if min+step == min || q >= maxRangeLen || b.total > maxTotalVals {
 		b.big = true
 		return span{}
 	}
-	s, ok := b.pool.seq(min, max, step, int((max-min)/step)+1)
+	n := int(q) + 1
+	if s, ok := sharedSeq(min, step, n); ok {
+		return s // exact: all the values are small integers
+	}
+	s, ok := b.pool.seq(min, max, step, n)
 	b.big = b.big || !ok
 	return s
 }
@@ -384,8 +389,17 @@ func (p *parser) peek(set tokSet) (tok, int, int) {
 func matchNumber(set tokSet, in []byte, p int) (tok, int) {
 	want := set & numberToks
 	if want == tRank.set() {
-		if n := matchRank(in, p); n >= 0 {
-			return tRank, n
+		// matchRank for bytes: the digits, then an ordinal suffix or a
+		// word boundary (the digits are word characters).
+		q := p + 1
+		for q < len(in) && in[q]-'0' <= 9 {
+			q++
+		}
+		switch {
+		case q+1 < len(in) && isOrdinal(in[q], in[q+1]) && boundary(in, q+2):
+			return tRank, q + 2 - p
+		case q == len(in) || !isWord(in[q]):
+			return tRank, q - p
 		}
 		return tNone, -1
 	}
@@ -528,7 +542,10 @@ func (p *parser) every() {
 		b.values = b.pool.of(2, 3, 4, 5, 6)
 		b.add(kDow, 1, 7)
 	default:
-		b.every = or(convert(p.take(tRank.set(), t, s, e)), 1)
+		b.every = 1
+		if t, text := p.take(tRank.set(), t, s, e); t == tRank {
+			b.every = or(rankValue(text), 1)
+		}
 		period := p.timePeriod()
 		switch t, _, e := p.peek(tStart.set() | tBetween.set()); t {
 		case tStart:
