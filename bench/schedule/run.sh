@@ -52,8 +52,8 @@ BEGIN {
   printf "%-46s %12s %12s %7s   %12s %12s %7s   %7s\n", "frequency", "later parse/s", "Go parse/s", "ratio", "later next/s", "Go next/s", "ratio", "both"
   for (i = 1; i <= n; i++) {
     rp = goparse[i] / jsparse[i]; rn = gonext[i] / jsnext[i]
-    # both: a parse and a next(10), the work later.js splits differently
-    # (it compiles a schedule in next, where Parse compiles it once).
+    # both: a parse and a next(10), the first fire times of a new frequency;
+    # the two engines split that work differently between the steps.
     rb = (1 / jsparse[i] + 1 / jsnext[i]) / (1 / goparse[i] + 1 / gonext[i])
     sp += log(rp); sn += log(rn); sb += log(rb)
     printf "%-46s %12.0f %12.0f %6.1fx   %12.0f %12.0f %6.1fx   %6.1fx\n", expr[i], jsparse[i], goparse[i], rp, jsnext[i], gonext[i], rn, rb
