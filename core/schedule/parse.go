@@ -957,28 +957,19 @@ func newText(n, defs int) textStore {
 
 // compile builds the schedule of a complete parse of expr.
 func (b *builder) compile(expr string, compiledAt int64) *Schedule {
+	if b.nLists == 1 && b.nDefs == 1 {
+		return b.compileOne(expr, compiledAt)
+	}
 	ts := newText(b.nLists, b.nDefs)
 	cons, vals := ts.cons, ts.vals
 	var now float64 // needed for "after" only
 	for d, i := 0, 0; i < b.nLists; d++ {
 		first, end := i, b.defEnd(i)
 		for ; i < end; i++ {
-			l, c := b.listAt(i), &cons[i]
-			c.k, c.mod = l.k.k, l.k.mod
-			if c.mod == 'a' {
+			vals = b.constraint(i, &cons[i], vals)
+			if cons[i].mod == 'a' {
 				now = float64(compiledAt)
 			}
-			if l.vals.shared {
-				c.vals = l.vals.sharedVals()
-				c.mask, c.masked = l.vals.sharedMask()
-				continue
-			}
-			v := b.pool.vals(l.vals)
-			if len(v) > len(vals) {
-				vals = make([]float64, b.unshared(i))
-			}
-			n := copy(vals, v)
-			c.vals, vals = vals[:n:n], vals[n:]
 		}
 		var m *matcher
 		if d < len(ts.ms) {
@@ -989,6 +980,42 @@ func (b *builder) compile(expr string, compiledAt int64) *Schedule {
 	ts.prog.scheds, ts.prog.excs = ts.comps[:b.nScheds:b.nScheds], ts.comps[b.nScheds:b.nDefs:b.nDefs]
 	ts.s.expr, ts.s.prog = expr, ts.prog
 	return ts.s
+}
+
+// compileOne is compile for the most common frequency: one definition
+// of one constraint.
+func (b *builder) compileOne(expr string, compiledAt int64) *Schedule {
+	t := new(text1)
+	c := &t.cons[0]
+	b.constraint(0, c, t.vals[:])
+	var now float64
+	if c.mod == 'a' {
+		now = float64(compiledAt)
+	}
+	compileDef(&t.comp[0], t.cons[:], now, &t.m[0])
+	t.prog.scheds, t.prog.excs = t.comp[:1:1], t.comp[1:1:1]
+	t.s.expr, t.s.prog = expr, &t.prog
+	return &t.s
+}
+
+// constraint sets c from list i, with its values in vals unless they are
+// shared, and returns what is left of vals (or of a larger slice made when
+// vals is too short for the lists from i on).
+func (b *builder) constraint(i int, c *constraint, vals []float64) []float64 {
+	l := b.listAt(i)
+	c.k, c.mod = l.k.k, l.k.mod
+	if l.vals.shared {
+		c.vals = l.vals.sharedVals()
+		c.mask, c.masked = l.vals.sharedMask()
+		return vals
+	}
+	v := b.pool.vals(l.vals)
+	if len(v) > len(vals) {
+		vals = make([]float64, b.unshared(i))
+	}
+	n := copy(vals, v)
+	c.vals = vals[:n:n]
+	return vals[n:]
 }
 
 // unshared counts the values of lists i on that are not shared.
