@@ -33,9 +33,10 @@ build:
 run: build
 	$(BIN)/heartbeat run --config $(CONFIG) --plugin-dir $(BIN)/plugins
 
-## test: vet, generated-code freshness, and every test with the race detector
+## test: vet, generated-code freshness, every test with the race detector, and all the later.js vectors without it
 test: lint proto-check
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run '^TestLaterVectors$$' ./core/schedule/ # all the vector files: too slow with -race
 	cd examples/custom-target && $(GO) test -race -count=1 ./...
 
 ## test-short: the tests without the race detector (quicker)

@@ -993,7 +993,7 @@ func (b *builder) compileOne(expr string, compiledAt int64) *Schedule {
 		now = float64(compiledAt)
 	}
 	compileDef(&t.comp[0], t.cons[:], now, &t.m[0])
-	t.prog.scheds, t.prog.excs = t.comp[:1:1], t.comp[1:1:1]
+	t.prog.scheds, t.prog.excs = t.comp[:b.nScheds:b.nScheds], t.comp[b.nScheds:1:1] // "except ..." alone has no schedule
 	t.s.expr, t.s.prog = expr, &t.prog
 	return &t.s
 }
