@@ -288,13 +288,12 @@ func matchRank[T unit](in []T, p int) int {
 	for q < len(in) && isDigit(in[q]) {
 		q++
 	}
-	if q == p {
+	switch {
+	case q == p:
 		return -1
-	}
-	if q+1 < len(in) && isOrdinal(in[q], in[q+1]) && boundary(in, q+2) {
+	case q+1 < len(in) && isOrdinal(in[q], in[q+1]) && boundary(in, q+2):
 		return q + 2 - p
-	}
-	if boundary(in, q) {
+	case q == len(in) || !isWord(in[q]): // \b after the digits, which are word characters
 		return q - p
 	}
 	return -1
@@ -437,8 +436,10 @@ var heads = func() (a [headSlots]head) {
 			h := &a[i]
 			h.key, h.n, h.ninth = key, n, ninth
 			h.tails = append(h.tails, wordTail{tok(t), tok(t).set(), w[n:]})
-			slices.SortStableFunc(h.tails, func(x, y wordTail) int { return len(y.rest) - len(x.rest) })
 		}
+	}
+	for i := range a {
+		slices.SortStableFunc(a[i].tails, func(x, y wordTail) int { return len(y.rest) - len(x.rest) })
 	}
 	return a
 }()

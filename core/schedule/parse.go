@@ -389,17 +389,8 @@ func (p *parser) peek(set tokSet) (tok, int, int) {
 func matchNumber(set tokSet, in []byte, p int) (tok, int) {
 	want := set & numberToks
 	if want == tRank.set() {
-		// matchRank for bytes: the digits, then an ordinal suffix or a
-		// word boundary (the digits are word characters).
-		q := p + 1
-		for q < len(in) && in[q]-'0' <= 9 {
-			q++
-		}
-		switch {
-		case q+1 < len(in) && isOrdinal(in[q], in[q+1]) && boundary(in, q+2):
-			return tRank, q + 2 - p
-		case q == len(in) || !isWord(in[q]):
-			return tRank, q - p
+		if n := matchRank(in, p); n >= 0 {
+			return tRank, n
 		}
 		return tNone, -1
 	}
@@ -480,6 +471,9 @@ func (p *parser) throughExpr(t tok) span {
 	n := 0
 	if start <= end {
 		n = int(end-start) + 1
+	}
+	if s, ok := sharedSeq(start, 1, n); ok {
+		return s
 	}
 	s, _ := p.b.pool.seq(start, end, 1, n) // it ends: start and end are below 2^53
 	return s
@@ -746,11 +740,8 @@ func (p *pool) of(vals ...float64) span {
 
 // seq returns min, min+step, ... <= max, as JavaScript adds them up: n
 // values, unless rounding makes it a few more or less; ok=false when the
-// list would not end.
+// list would not end. Callers try sharedSeq first.
 func (p *pool) seq(min, max, step float64, n int) (s span, ok bool) {
-	if s, ok := sharedSeq(min, step, n); ok {
-		return s, true // exact: all the values are small integers
-	}
 	s = p.alloc(n)
 	v := p.vals(s)
 	k := 0
