@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime"
+	"sort"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -26,10 +27,13 @@ import (
 // duplicateSignalWindow: signals closer together than this count as one.
 const duplicateSignalWindow = 300 * time.Millisecond
 
-func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
-	fs, c := newFlagSet("run", stderr)
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, c, dryRun := runFlags(stderr)
 	if _, err := parseFlags(fs, args); err != nil {
 		return exitInvalid
+	}
+	if *dryRun {
+		return runDryRun(ctx, c, stdout, stderr)
 	}
 	logger, err := c.logger(stderr)
 	if err != nil {
@@ -50,22 +54,9 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 	defer signal.Stop(hups)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-
-	m := metrics.New()
-	d, err := daemon.Start(runCtx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg), Observer: m, CheckWrapper: selfExecutable()})
-	if err != nil {
-		printError(stderr, err)
-		return exitInvalid
-	}
-	if cfg.Listen != "" {
-		addr, _, err := metrics.Serve(runCtx, cfg.Listen, m.Handler(d))
-		if err != nil {
-			d.Stop()
-			printError(stderr, err)
-			return exitFailed
-		}
-		logger.Info("serving metrics and health", "metrics", "http://"+addr.String()+"/metrics", "health", "http://"+addr.String()+"/healthz")
-	}
+	// Signals are handled from here on, start-up included: a plugin that
+	// hangs while starting must not keep the daemon from stopping.
+	var started runStatus
 	go func() {
 		sig := <-sigs
 		first := time.Now()
@@ -80,19 +71,48 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) int {
 			}
 		}
 		logger.Warn("second signal: exiting at once", "signal", sig.String())
-		d.Stop()
+		if d := started.d.Load(); d != nil {
+			d.Stop()
+		}
 		os.Exit(exitFailed)
 	}()
-	go reloadOnHUP(runCtx, hups, c, d, logger)
+
+	m := metrics.New()
+	if cfg.Listen != "" {
+		// Health answers during start-up too: unhealthy until it is over.
+		addr, _, err := metrics.Serve(runCtx, cfg.Listen, m.Handler(&started))
+		if err != nil {
+			printError(stderr, err)
+			return exitFailed
+		}
+		logger.Info("serving metrics and health", "metrics", "http://"+addr.String()+"/metrics", "health", "http://"+addr.String()+"/healthz")
+	}
+	d, err := daemon.Start(runCtx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg), Observer: m, CheckWrapper: selfExecutable(), RetryTimedOut: true})
+	if err != nil {
+		if runCtx.Err() != nil {
+			logger.Info("heartbeat stopped during start-up")
+			return exitOK
+		}
+		printError(stderr, err)
+		return exitInvalid
+	}
+	started.d.Store(d)
+	logUnusedTargets(logger, cfg)
+	go reloadOnHUP(runCtx, hups, c, d, m, logger)
 	logger.Info("heartbeat started", "version", sdk.Version(), "config", cfg.File, "heartbeats", len(cfg.Heartbeats), "targets", len(cfg.Targets))
 	d.Run(runCtx)
 	logger.Info("heartbeat stopped")
 	return exitOK
 }
 
+// reloadObserver counts reloads (the metrics).
+type reloadObserver interface{ Reload(err error) }
+
 // reloadOnHUP re-reads the config on SIGHUP. An invalid config is
-// rejected and the running one stays in force.
-func reloadOnHUP(ctx context.Context, hups <-chan os.Signal, c *common, d *daemon.Daemon, logger hclog.Logger) {
+// rejected and the running one stays in force. Every rejected reload is
+// counted: the daemon counts those its plugins reject, this loop those
+// that do not even load.
+func reloadOnHUP(ctx context.Context, hups <-chan os.Signal, c *common, d *daemon.Daemon, reloads reloadObserver, logger hclog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -101,8 +121,11 @@ func reloadOnHUP(ctx context.Context, hups <-chan os.Signal, c *common, d *daemo
 		}
 		path := c.configPath()
 		logger.Info("SIGHUP: reloading the config", "config", path)
-		cfg, err := config.Load(path, config.Options{})
-		if err == nil {
+		old := d.Config()
+		cfg, err := config.Load(path, c.configOptions())
+		if err != nil {
+			reloads.Reload(err)
+		} else {
 			err = d.Reload(ctx, cfg)
 		}
 		if err != nil {
@@ -110,18 +133,75 @@ func reloadOnHUP(ctx context.Context, hups <-chan os.Signal, c *common, d *daemo
 			continue
 		}
 		logger.Info("config reloaded", "config", path, "heartbeats", len(cfg.Heartbeats), "targets", len(cfg.Targets))
+		if cfg.Listen != old.Listen {
+			logger.Warn("listen changed, which needs a restart: the metrics and health endpoint stays where it was until heartbeat is restarted", "listening", describeListen(old.Listen), "config", describeListen(cfg.Listen))
+		}
+		logUnusedTargets(logger, cfg)
 	}
 }
 
-// shortestGap is the shortest time between the next few beats of hb.
+func describeListen(addr string) string {
+	if addr == "" {
+		return "off"
+	}
+	return addr
+}
+
+// unusedTargets returns the targets no heartbeat sends to, in file order.
+// Their plugins are still started and their settings checked, so a target
+// written ahead of its heartbeat is known to be valid when it is needed.
+func unusedTargets(cfg *config.Config) []*config.Target {
+	if cfg.ButlerSOS {
+		return nil // its one target is the heartbeat section's own
+	}
+	used := map[string]bool{}
+	for _, hb := range cfg.Heartbeats {
+		for _, t := range hb.Targets {
+			used[t] = true
+		}
+	}
+	var out []*config.Target
+	for _, name := range cfg.TargetNames {
+		if !used[name] {
+			out = append(out, cfg.Targets[name])
+		}
+	}
+	return out
+}
+
+// startChecking starts the daemon for a command that checks the config
+// rather than runs it (validate, run --dry-run): quieter logs, and the
+// warnings of the config printed as file:line.
+func (c *common) startChecking(ctx context.Context, stderr io.Writer) (*daemon.Daemon, bool) {
+	c.quieter()
+	d, ok := c.startDaemon(ctx, stderr)
+	if !ok {
+		return nil, false
+	}
+	for _, t := range unusedTargets(d.Config()) {
+		fmt.Fprintf(stderr, "warning: %s: target %q: %s\n", t.Pos, t.Name, unusedTargetWarning)
+	}
+	return d, true
+}
+
+const unusedTargetWarning = "no heartbeat uses this target; its plugin is started and its settings are checked anyway"
+
+func logUnusedTargets(logger hclog.Logger, cfg *config.Config) {
+	for _, t := range unusedTargets(cfg) {
+		logger.Warn(unusedTargetWarning, "target", t.Name, "plugin", t.Plugin, "at", t.Pos.String())
+	}
+}
+
+// shortestGap is the shortest time between the next few beats of hb, as
+// the daemon fires them.
 func shortestGap(hb *config.Heartbeat, from time.Time) (time.Duration, bool) {
-	prev, ok := hb.Schedule.NextFire(from)
+	prev, ok, _ := hb.Schedule.NextBeat(from, from)
 	if !ok {
 		return 0, false
 	}
 	var shortest time.Duration
 	for i := 0; i < 5; i++ {
-		next, ok := hb.Schedule.NextFire(prev)
+		next, ok, _ := hb.Schedule.NextBeat(prev, prev)
 		if !ok {
 			break
 		}
@@ -169,8 +249,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if _, err := parseFlags(fs, args); err != nil {
 		return exitInvalid
 	}
-	c.quieter()
-	d, ok := c.startDaemon(ctx, stderr)
+	d, ok := c.startChecking(ctx, stderr)
 	if !ok {
 		return exitInvalid
 	}
@@ -178,7 +257,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	cfg := d.Config()
 	now := time.Now()
 	for _, hb := range cfg.Heartbeats {
-		for _, w := range hb.Schedule.Warnings() {
+		for _, w := range hb.Schedule.WarningsAt(now) {
 			fmt.Fprintf(stderr, "warning: %s: heartbeat %q: %s\n", hb.Pos, hb.Name, w)
 		}
 		if hb.Check != nil {
@@ -192,7 +271,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	for _, hb := range cfg.Heartbeats {
 		next := "never"
-		if t, ok := hb.Schedule.NextFire(now); ok {
+		if t, ok, _ := hb.Schedule.NextBeat(now, now); ok {
 			next = formatTime(t)
 		}
 		fmt.Fprintf(stdout, "heartbeat %s: %s -> %s (next: %s)\n", hb.Name, hb.Expression, strings.Join(hb.Targets, ", "), next)
@@ -205,8 +284,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 }
 
 func cmdSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, c := newFlagSet("send", stderr)
-	name := fs.String("heartbeat", "", "send only this heartbeat")
+	fs, c, name, dryRun := sendFlags(stderr)
 	if _, err := parseFlags(fs, args); err != nil {
 		return exitInvalid
 	}
@@ -216,6 +294,9 @@ func cmdSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	defer d.Stop()
+	if *dryRun {
+		return sendDryRun(d, *name, stdout, stderr)
+	}
 	outcomes, err := d.Send(ctx, *name)
 	if err != nil {
 		printError(stderr, err)
@@ -246,6 +327,114 @@ func cmdSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
+// sendDryRun prints what send would send, sending nothing.
+func sendDryRun(d *daemon.Daemon, name string, stdout, stderr io.Writer) int {
+	plan, err := d.DryRun(name)
+	if err != nil {
+		printError(stderr, err)
+		return exitInvalid
+	}
+	if len(d.Config().Heartbeats) == 0 {
+		fmt.Fprintln(stdout, "no heartbeat to send (none enabled)")
+		return exitOK
+	}
+	for _, p := range plan {
+		fmt.Fprintf(stdout, "would send %s -> %s: %s\n", p.Heartbeat, p.Target, describePlan(p))
+	}
+	fmt.Fprintln(stdout, "dry run: nothing was sent")
+	return exitOK
+}
+
+// describePlan says which signals a beat sends to one target, and where.
+func describePlan(p daemon.PlannedBeat) string {
+	var s string
+	switch {
+	case p.Check == "":
+		s = joinSignals(p.Signals)
+	default:
+		var first, finish []string
+		for _, sig := range p.Signals {
+			if sig == sdk.SignalStart {
+				first = append(first, sig.String())
+			} else {
+				finish = append(finish, sig.String())
+			}
+		}
+		s = strings.Join(finish, " or ") + " by the result of the health check (" + p.Check + ")"
+		if len(first) > 0 {
+			s = "start, then " + s
+		}
+	}
+	if len(p.Signals) == 0 {
+		s = "nothing: the target takes none of this beat's signals"
+	}
+	desc := p.Description
+	if desc == "" {
+		desc = "not configured yet"
+	}
+	s += fmt.Sprintf(" [plugin %s: %s]", p.Plugin, desc)
+	if len(p.NotTaken) > 0 {
+		s += " (not taken by the target: " + joinSignals(p.NotTaken) + ")"
+	}
+	return s
+}
+
+func joinSignals(signals []sdk.Signal) string {
+	names := make([]string, len(signals))
+	for i, s := range signals {
+		names[i] = s.String()
+	}
+	return strings.Join(names, ", ")
+}
+
+// dryRunFires is how many fire times run --dry-run prints per heartbeat.
+const dryRunFires = 3
+
+// runDryRun is run --dry-run: it starts and configures the plugins (which
+// checks every target's settings), prints for each heartbeat its next fire
+// times and what each beat would send, stops the plugins and exits. It
+// sends nothing, runs no health check and opens no listener.
+func runDryRun(ctx context.Context, c *common, stdout, stderr io.Writer) int {
+	d, ok := c.startChecking(ctx, stderr)
+	if !ok {
+		return exitInvalid
+	}
+	defer d.Stop()
+	cfg := d.Config()
+	plan, err := d.DryRun("")
+	if err != nil {
+		printError(stderr, err)
+		return exitInvalid
+	}
+	now := time.Now()
+	for _, hb := range cfg.Heartbeats {
+		fires := []string{"at start-up"}
+		t := now
+		for i := 0; i < dryRunFires; i++ {
+			next, ok, _ := hb.Schedule.NextBeat(t, t) // the daemon's fire times, as next prints them
+			if !ok {
+				break
+			}
+			fires = append(fires, formatTime(next))
+			t = next
+		}
+		if len(fires) == 1 {
+			fires = append(fires, "then never again")
+		}
+		fmt.Fprintf(stdout, "heartbeat %s: %s\n  beats: %s\n", hb.Name, hb.Expression, strings.Join(fires, ", "))
+		for _, p := range plan {
+			if p.Heartbeat == hb.Name {
+				fmt.Fprintf(stdout, "  -> %s: %s\n", p.Target, describePlan(p))
+			}
+		}
+	}
+	if len(cfg.Heartbeats) == 0 {
+		fmt.Fprintln(stdout, "no heartbeat is enabled")
+	}
+	fmt.Fprintf(stdout, "dry run of %s: nothing was sent\n", cfg.File)
+	return exitOK
+}
+
 // oneLine keeps an error on one output line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
@@ -257,34 +446,67 @@ func cmdPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if _, err := parseFlags(fs, args); err != nil {
 		return exitInvalid
 	}
-	var cfg *config.Config
-	if c.pluginDir == "" {
-		cfg, _ = c.loadConfig() // only for plugin_dir; validate reports config errors
+	// The config decides which plugins may run (pins, permissions), so a
+	// config that does not load means none is run, only listed.
+	cfg, cfgErr := c.pluginsConfig()
+	if cfgErr != nil {
+		printError(stderr, cfgErr)
+		fmt.Fprintln(stderr, "note: without the config its sha256 pins are unknown, so no plugin is run; fix the config (heartbeat validate) to see their versions")
 	}
 	dir := c.resolvePluginDir(cfg)
-	found, err := pluginhost.Discover(dir)
+	found, skipped, err := pluginhost.Scan(dir)
 	if err != nil {
 		printError(stderr, err)
 		return exitFailed
 	}
-	if len(found) == 0 {
+	if len(found) == 0 && len(skipped) == 0 {
 		fmt.Fprintf(stdout, "no plugins in %s\n", dir)
 		return exitOK
 	}
 	host := pluginhost.New(pluginhost.Options{})
 	defer host.Stop()
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	header := "NAME\tVERSION\tSIGNALS\tDESCRIPTION"
-	if *withSHA {
-		header += "\tSHA256"
+	type row struct{ name, line string }
+	var rows []row
+	sum := func(path string) string {
+		if !*withSHA {
+			return ""
+		}
+		s, err := fileSHA256(path)
+		if err != nil {
+			s = "error: " + err.Error()
+		}
+		return "\t" + s
 	}
-	fmt.Fprintln(tw, header)
 	code := exitOK
+	for _, s := range skipped {
+		code = exitFailed
+		rows = append(rows, row{s.Name, fmt.Sprintf("%s\t-\t-\tskipped: %s%s", s.Name, s.Reason, sum(s.Path))})
+	}
 	for _, f := range found {
+		var refused error
+		if cfgErr != nil {
+			refused = errors.New("not run: the config does not load (see above)")
+		} else {
+			insecure := false
+			if cfg != nil {
+				if pin, ok := cfg.Plugins[f.Name]; ok {
+					f.SHA256 = pin.SHA256
+				}
+				insecure = cfg.InsecurePluginPermissions
+			}
+			if err := pluginhost.Check(f, insecure); err != nil {
+				refused = fmt.Errorf("refused: %w", err)
+			}
+		}
+		if refused != nil {
+			code = exitFailed
+			rows = append(rows, row{f.Name, fmt.Sprintf("%s\t-\t-\t%s%s", f.Name, oneLine(refused.Error()), sum(f.Path))})
+			continue
+		}
 		p, err := host.Start(ctx, f)
 		if err != nil {
 			code = exitFailed
-			fmt.Fprintf(tw, "%s\t?\t?\terror: %v\n", f.Name, err)
+			rows = append(rows, row{f.Name, fmt.Sprintf("%s\t?\t?\terror: %s%s", f.Name, oneLine(err.Error()), sum(f.Path))})
 			continue
 		}
 		info := p.Info()
@@ -292,32 +514,39 @@ func cmdPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		for i, s := range info.Signals {
 			signals[i] = s.String()
 		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s", f.Name, info.Version, strings.Join(signals, ","), info.Description)
-		if *withSHA {
-			sum, err := fileSHA256(f.Path)
-			if err != nil {
-				sum = "error: " + err.Error()
-			}
-			line += "\t" + sum
-		}
-		fmt.Fprintln(tw, line)
+		rows = append(rows, row{f.Name, fmt.Sprintf("%s\t%s\t%s\t%s%s", f.Name, info.Version, strings.Join(signals, ","), info.Description, sum(f.Path))})
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].name < rows[j].name })
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	header := "NAME\tVERSION\tSIGNALS\tDESCRIPTION"
+	if *withSHA {
+		header += "\tSHA256"
+	}
+	fmt.Fprintln(tw, header)
+	for _, r := range rows {
+		fmt.Fprintln(tw, r.line)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(stdout, "\nplugin directory: %s\n", dir)
 	return code
 }
 
+// pluginsConfig loads the config that decides which plugins may run: the
+// one given (--config, $HEARTBEAT_CONFIG) or found in the default places.
+// It is nil, with no error, when none is given or found.
+func (c *common) pluginsConfig() (*config.Config, error) {
+	if _, err := c.findConfig(); err != nil {
+		return nil, nil //nolint:nilerr // no config given or found: nothing to respect
+	}
+	return c.loadConfig()
+}
+
 func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	sum, err := pluginhost.FileSHA256(path)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(sum), nil
 }
 
 func cmdVersion(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -330,5 +559,13 @@ func cmdVersion(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if !*withPlugins {
 		return exitOK
 	}
-	return cmdPlugins(ctx, []string{"--plugin-dir", c.resolvePluginDir(nil)}, stdout, stderr)
+	// The same config and plugin directory as plugins: its pins apply.
+	var pluginArgs []string
+	if c.config != "" {
+		pluginArgs = append(pluginArgs, "--config", c.config)
+	}
+	if c.pluginDir != "" {
+		pluginArgs = append(pluginArgs, "--plugin-dir", c.pluginDir)
+	}
+	return cmdPlugins(ctx, pluginArgs, stdout, stderr)
 }

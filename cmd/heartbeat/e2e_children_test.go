@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -48,7 +50,7 @@ heartbeats:
 			})
 			tt.stop(d)
 			<-d.done
-			waitFor(t, 2*time.Second, "the plugin's child to exit", func() bool { return len(processesWithArg(marker)) == 0 })
+			waitFor(t, 10*time.Second, "the plugin's child to exit", func() bool { return len(processesWithArg(marker)) == 0 })
 			if pids := pluginProcesses(t, dir); len(pids) > 0 {
 				t.Errorf("plugin processes left: %v", pids)
 			}

@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -26,8 +28,26 @@ import (
 
 // maxLateness bounds how late a beat to a healthy target may arrive after
 // its fire time while something else misbehaves. A healthy beat takes a few
-// milliseconds; the bound leaves room for a loaded machine.
-const maxLateness = 300 * time.Millisecond
+// milliseconds, but a shared, loaded machine can hold a process back for
+// hundreds, so the bound is just under the one-second period of the
+// heartbeats it applies to: beats stay matched to their own fire times,
+// while a target that held up the others would make them at least its own
+// timeout (a second or more) late, or cost them their beats.
+const maxLateness = 900 * time.Millisecond
+
+// extraBeats is how many more beats hits holds than the fire times of a
+// heartbeat beating every period can explain, allowing each beat to be up
+// to maxLateness late. A double beat (two beats for one fire time) shows up
+// here however late the machine's load makes either of them.
+func extraBeats(hits []time.Time, period time.Duration) int {
+	if len(hits) < 2 {
+		return 0
+	}
+	sorted := slices.Clone(hits)
+	slices.SortFunc(sorted, func(a, b time.Time) int { return a.Compare(b) })
+	span := sorted[len(sorted)-1].Sub(sorted[0])
+	return max(len(sorted)-(int((span+maxLateness)/period)+1), 0)
+}
 
 // faultServer is an HTTP server on 127.0.0.1 whose answer the test chooses.
 // It records when each request arrived and when its handler returned.
@@ -647,12 +667,12 @@ heartbeats:
 	_ = d.cmd.Process.Kill()
 	<-d.done
 	killed := time.Now()
-	waitFor(t, 2*time.Second, "plugin processes to exit", func() bool { return len(pluginProcesses(t, bins.pluginDir)) == 0 })
-	for time.Since(killed) < 2*time.Second && len(groupMembers(pgid)) > 0 {
+	waitFor(t, 5*time.Second, "plugin processes to exit", func() bool { return len(pluginProcesses(t, bins.pluginDir)) == 0 })
+	for time.Since(killed) < 5*time.Second && len(groupMembers(pgid)) > 0 {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if left := groupMembers(pgid); len(left) > 0 {
-		t.Errorf("the health check's processes %v (of %v) outlive the killed core by 2s", left, check)
+		t.Errorf("the health check's processes %v (of %v) outlive the killed core by 5s", left, check)
 	}
 }
 
@@ -693,7 +713,7 @@ func TestFaultTargetMisbehaves(t *testing.T) {
 			}},
 		{"hanging past the timeout", hang, "retries: 0, timeout: 1s",
 			func(t *testing.T, o loggedOutcome, s *faultServer) {
-				if o.delivered || !strings.Contains(o.err, "no answer within the timeout of 1s") || o.duration > 2500*time.Millisecond {
+				if o.delivered || !strings.Contains(o.err, "no answer within the timeout of 1s") || o.duration > 10*time.Second {
 					t.Errorf("outcome %+v, want not delivered, cut by the 1s timeout", o)
 				}
 				cuts := s.cuts("/bad")
@@ -701,7 +721,8 @@ func TestFaultTargetMisbehaves(t *testing.T) {
 					t.Fatalf("the hanging request was given up %d times, want once", len(cuts))
 				}
 				t.Logf("the hanging request was given up after %s", cuts[0].Round(time.Millisecond))
-				if cuts[0] < 800*time.Millisecond || cuts[0] > 2500*time.Millisecond {
+				// Not before the 1 s timeout; long before the hang ends.
+				if cuts[0] < 800*time.Millisecond || cuts[0] > 10*time.Second {
 					t.Errorf("the hanging request was given up after %s, want about 1s", cuts[0])
 				}
 			}},
@@ -832,11 +853,8 @@ heartbeats:
 			t.Error("the plugin was restarted")
 		}
 		all := append(first.arrivedAt(), second.arrivedAt()...)
-		slices.SortFunc(all, func(a, b time.Time) int { return a.Compare(b) })
-		for i := 1; i < len(all); i++ {
-			if gap := all[i].Sub(all[i-1]); gap < 700*time.Millisecond {
-				t.Errorf("beats %d and %d only %s apart: a double beat around the reload", i, i+1, gap)
-			}
+		if n := extraBeats(all, time.Second); n > 0 {
+			t.Errorf("%d more beats than fire times around the reload: a double beat (beats at %v)", n, all)
 		}
 	})
 
@@ -943,7 +961,7 @@ heartbeats:
 		exited.Sub(signalled).Round(time.Millisecond), ended[0].Sub(signalled).Round(time.Millisecond), linger.Round(time.Millisecond))
 	// The shutdown grace is 10s: a core that waits it out in full instead of
 	// exiting when the last beat ends lingers about 7s here.
-	if linger > 3*time.Second {
+	if linger > 5*time.Second {
 		t.Errorf("the core exited %s after the last beat in flight ended, want at once", linger.Round(time.Millisecond))
 	}
 	if strings.Contains(d.stderr.String(), "cancelling them") {
@@ -977,10 +995,11 @@ heartbeats:
 	_ = d.cmd.Process.Signal(syscall.SIGTERM)
 	exited := d.waitExit(t, 30*time.Second)
 	t.Logf("second SIGTERM to exit: %s, exit code %d", exited.Sub(second).Round(time.Millisecond), d.cmd.ProcessState.ExitCode())
-	if took := exited.Sub(second); took > 2*time.Second {
+	// At once: well under the 10 s grace, however loaded the machine.
+	if took := exited.Sub(second); took > 5*time.Second {
 		t.Errorf("the core took %s to exit after the second SIGTERM, want at once", took)
 	}
-	waitFor(t, 2*time.Second, "plugin processes to exit", func() bool { return len(pluginProcesses(t, bins.pluginDir)) == 0 })
+	waitFor(t, 5*time.Second, "plugin processes to exit", func() bool { return len(pluginProcesses(t, bins.pluginDir)) == 0 })
 }
 
 // A health check command that hangs is cut at its timeout and reported as a
@@ -1058,7 +1077,9 @@ heartbeats:
 		t.Errorf("a start signal was %s late, want under %s", late, maxLateness)
 	}
 	for _, took := range checkTook {
-		if took < 900*time.Millisecond || took > 2500*time.Millisecond {
+		// Not before the check's 1 s timeout; well before the check's own
+		// 30 s, however loaded the machine.
+		if took < 900*time.Millisecond || took > 10*time.Second {
 			t.Errorf("start to fail took %s, want about the check's 1s timeout", took)
 		}
 	}

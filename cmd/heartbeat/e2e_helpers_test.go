@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -6,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,13 +35,6 @@ func TestMain(m *testing.M) {
 		_ = os.RemoveAll(buildOnce.dir)
 	}
 	os.Exit(code)
-}
-
-// repoRoot is two levels up from cmd/heartbeat.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 // buildBinaries compiles the core and every bundled plugin.

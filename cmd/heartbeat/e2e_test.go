@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -90,7 +92,8 @@ heartbeats:
 		if !ok {
 			t.Fatal("schedule never fires")
 		}
-		if diff := h.at.Sub(next); diff < -50*time.Millisecond || diff > 500*time.Millisecond {
+		// Never early; late by less than the period even on a loaded machine.
+		if diff := h.at.Sub(next); diff < -50*time.Millisecond || diff > maxLateness {
 			t.Errorf("beat %d at %s, want about %s (diff %s)", i+2, h.at.Format("15:04:05.000"), next.Format("15:04:05.000"), diff)
 		}
 		want = next
@@ -129,7 +132,7 @@ heartbeats:
 	}
 	_ = d.cmd.Process.Kill()
 	<-d.done
-	waitFor(t, 2*time.Second, "plugin processes to exit", func() bool { return len(pluginProcesses(t, bins.pluginDir)) == 0 })
+	waitFor(t, 10*time.Second, "plugin processes to exit", func() bool { return len(pluginProcesses(t, bins.pluginDir)) == 0 })
 }
 
 func TestSendReportsFailureAndExitsNonZero(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -19,21 +20,54 @@ const ConfigEnv = "HEARTBEAT_CONFIG"
 
 // common holds the flags every daemon command takes.
 type common struct {
-	config    string
-	pluginDir string
-	logLevel  string
-	logFormat string
+	config        string
+	pluginDir     string
+	logLevel      string
+	logFormat     string
+	maxConfigSize int64
 }
 
 func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *common) {
+	fs := newBareFlagSet(name, stderr)
+	c := &common{}
+	// Usage texts are what --help, the man page and shell completion
+	// show; a `PLACEHOLDER` names the value (PATH: a file, DIR: a directory).
+	fs.StringVar(&c.config, "config", "", "config file `PATH` (default: $"+ConfigEnv+", ./heartbeat.yaml, /etc/heartbeat/heartbeat.yaml); a Butler SOS config works too")
+	fs.StringVar(&c.pluginDir, "plugin-dir", "", "plugin directory `DIR` (default: $"+daemon.PluginDirEnv+", the config's plugin_dir, plugins/ or ../lib/heartbeat/plugins beside the heartbeat binary)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log `LEVEL`: trace, debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log `FORMAT`: text or json")
+	c.maxConfigSize = config.DefaultMaxFileSize
+	fs.Var(sizeFlag{&c.maxConfigSize}, "max-config-size", "refuse a config file larger than `SIZE`, e.g. 32MiB ("+config.FormatBytes(config.MinMaxFileSize)+" to "+config.FormatBytes(config.MaxMaxFileSize)+")")
+	return fs, c
+}
+
+// sizeFlag is the --max-config-size flag: a byte size such as 32MiB.
+type sizeFlag struct{ n *int64 }
+
+func (f sizeFlag) String() string {
+	if f.n == nil {
+		return ""
+	}
+	return config.FormatBytes(*f.n)
+}
+
+func (f sizeFlag) Set(s string) error {
+	n, err := config.ParseMaxFileSize(s)
+	if err != nil {
+		return err
+	}
+	*f.n = n
+	return nil
+}
+
+// newBareFlagSet is a command's flag set without the common flags. Its
+// Usage is silent: run prints the command's help for --help and a pointer
+// to it after a parse error.
+func newBareFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("heartbeat "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c := &common{}
-	fs.StringVar(&c.config, "config", "", "config file")
-	fs.StringVar(&c.pluginDir, "plugin-dir", "", "plugin directory")
-	fs.StringVar(&c.logLevel, "log-level", "info", "trace, debug, info, warn or error")
-	fs.StringVar(&c.logFormat, "log-format", "text", "text or json")
-	return fs, c
+	fs.Usage = func() {}
+	return fs
 }
 
 // parseFlags parses args, allowing flags after positional arguments.
@@ -73,34 +107,57 @@ func (c *common) logger(stderr io.Writer) (hclog.Logger, error) {
 	default:
 		return nil, fmt.Errorf("--log-format %q: use text or json", c.logFormat)
 	}
-	return hclog.New(&hclog.LoggerOptions{
+	return newNormalLogger(hclog.New(&hclog.LoggerOptions{
 		Name:       "heartbeat",
 		Level:      level,
 		Output:     stderr,
 		JSONFormat: json,
 		Color:      hclog.ColorOff,
-	}), nil
+	})), nil
 }
 
 // configPath picks the config file: --config, $HEARTBEAT_CONFIG,
 // ./heartbeat.yaml, /etc/heartbeat/heartbeat.yaml.
 func (c *common) configPath() string {
+	path, err := c.findConfig()
+	if err != nil {
+		return "heartbeat.yaml"
+	}
+	return path
+}
+
+// findConfig is configPath with an error naming the places searched when
+// no config file is found there.
+func (c *common) findConfig() (string, error) {
 	if c.config != "" {
-		return c.config
+		return c.config, nil
 	}
 	if env := os.Getenv(ConfigEnv); env != "" {
-		return env
+		return env, nil
 	}
-	for _, p := range []string{"heartbeat.yaml", "/etc/heartbeat/heartbeat.yaml"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
+	searched := []string{"heartbeat.yaml", "/etc/heartbeat/heartbeat.yaml"}
+	for _, p := range searched {
+		if _, err := os.Stat(p); err == nil || !os.IsNotExist(err) {
+			return p, nil // Load reports an unreadable file
 		}
 	}
-	return "heartbeat.yaml"
+	if abs, err := filepath.Abs(searched[0]); err == nil {
+		searched[0] = abs
+	}
+	return "", fmt.Errorf("no config file: --config is not given, $%s is not set, and neither %s exists; pass --config PATH (a heartbeat or Butler SOS config file)", ConfigEnv, strings.Join(searched, " nor "))
+}
+
+// configOptions are the config loading options the flags set.
+func (c *common) configOptions() config.Options {
+	return config.Options{MaxSize: c.maxConfigSize}
 }
 
 func (c *common) loadConfig() (*config.Config, error) {
-	return config.Load(c.configPath(), config.Options{})
+	path, err := c.findConfig()
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(path, c.configOptions())
 }
 
 func (c *common) resolvePluginDir(cfg *config.Config) string {

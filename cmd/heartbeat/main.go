@@ -4,11 +4,20 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/seed-e9b80cf6/heartbeat/core/check"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
 )
 
 // Exit codes.
@@ -25,54 +34,459 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `heartbeat watches the watchers: it sends periodic "I'm alive" signals to
-monitoring tools (Healthchecks.io, Uptime Kuma, any HTTP URL) through target
-plugins.
+// command is one heartbeat command. The usage text, each command's help,
+// shell completion and the man page are all generated from commands() and
+// from the flag set each command parses (flagSet), so none of them can
+// list a command or a flag the program does not have.
+type command struct {
+	name string
+	// args is the positional part of the synopsis ("'FREQUENCY'").
+	args             string
+	minArgs, maxArgs int
+	// argValues are the allowed positional values, for completion.
+	argValues []string
+	// extraArgsFix is added to the error for an unexpected argument.
+	extraArgsFix string
+	summary      string
+	// about says what the command does, in paragraphs separated by "\n\n".
+	about    string
+	examples []string
+	// flagSet returns the command's flags: the same function the command
+	// parses its arguments with.
+	flagSet func(stderr io.Writer) *flag.FlagSet
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
 
-Usage:
-  heartbeat run      [flags]    run the daemon (stop with SIGINT or SIGTERM)
-  heartbeat validate [flags]    check the config, its plugins and schedules
-  heartbeat send     [flags] [--heartbeat NAME]
-                                send one beat now to every target; exit 1 if any failed
-  heartbeat next     [--from RFC3339] [-n COUNT] [--raw] [--cron] 'FREQUENCY'
-                                print when a frequency fires, one UTC time per line
-  heartbeat plugins  [flags]    list the plugins in the plugin directory
-  heartbeat version  [--plugins]
+// commands lists every command, in the order help shows them.
+func commands() []command {
+	return []command{
+		{
+			name:    "run",
+			summary: "run the daemon: a beat at start-up, then on schedule",
+			about: "Starts the target plugins the config uses, configures every target, sends one beat per heartbeat at start-up and then one each time its frequency fires. " +
+				"SIGHUP reloads the config (an invalid one is rejected and the running one stays in force); SIGINT or SIGTERM stop it after the beats in flight (exit 0); a second signal exits at once (exit 1). " +
+				"A health check still running at shutdown is cut and nothing is sent for that beat.\n\n" +
+				"With --dry-run it starts and configures the plugins (which validates every target's settings), prints for each heartbeat its next fire times and what each beat would send to which target, then stops the plugins and exits 0: nothing is sent, no health check runs, the metrics endpoint is not opened.",
+			examples: []string{"heartbeat run --config /etc/heartbeat/heartbeat.yaml", "heartbeat run --dry-run --config heartbeat.yaml"},
+			flagSet:  func(w io.Writer) *flag.FlagSet { fs, _, _ := runFlags(w); return fs },
+			run:      cmdRun,
+		},
+		{
+			name:    "validate",
+			summary: "check the config, its plugins and their settings, and the schedules",
+			about: "Loads the config, starts its plugins and has them check every target's settings, then prints the targets and heartbeats with each heartbeat's next fire time. " +
+				"Errors are printed as file:line:column with a fix (exit 2); warnings (a frequency that may not mean what it says, a target no heartbeat uses) do not fail it. Nothing is sent.",
+			examples: []string{"heartbeat validate --config heartbeat.yaml"},
+			flagSet:  func(w io.Writer) *flag.FlagSet { fs, _ := newFlagSet("validate", w); return fs },
+			run:      cmdValidate,
+		},
+		{
+			name:         "send",
+			summary:      "send one beat now to every target; exit 1 if any failed",
+			extraArgsFix: "to send one heartbeat only, write --heartbeat NAME",
+			about: "Sends one beat of every enabled heartbeat (or of the one named by --heartbeat) to each of its targets, health checks included, and prints one line per target and signal: ok, FAIL or skip. " +
+				"Exit 1 if any beat was not delivered.\n\n" +
+				"With --dry-run it starts and configures the plugins, then prints what each beat would send (the signals, each target's redacted description and its plugin) without sending anything or running a health check.",
+			examples: []string{"heartbeat send --config heartbeat.yaml", "heartbeat send --config heartbeat.yaml --heartbeat butler-sos --dry-run"},
+			flagSet:  func(w io.Writer) *flag.FlagSet { fs, _, _, _ := sendFlags(w); return fs },
+			run:      cmdSend,
+		},
+		{
+			name:    "next",
+			args:    "'FREQUENCY'",
+			minArgs: 1, maxArgs: 1,
+			summary: "print when a frequency fires, one UTC time per line",
+			about: "Prints the next fire times of a frequency in later.js text (or cron with --cron), as the daemon computes them, one RFC 3339 time in UTC per line. " +
+				"A frequency that never fires is an error (exit 2). Give the frequency as one argument: quote it.",
+			examples: []string{"heartbeat next 'every 2 hours'", "heartbeat next -n 3 --from 2026-01-01T00:00:00Z 'at 10:15 am'", "heartbeat next --cron '*/5 * * * *'"},
+			flagSet:  func(w io.Writer) *flag.FlagSet { fs, _ := nextFlags(w); return fs },
+			run: func(_ context.Context, args []string, stdout, stderr io.Writer) int {
+				return cmdNext(args, stdout, stderr)
+			},
+		},
+		{
+			name:    "plugins",
+			summary: "list the plugins in the plugin directory",
+			about:   "Lists the target plugins found in the plugin directory with their version, the signals they deliver and a description; with --sha256 also the checksum to pin them with in the config. A plugin that run would refuse (its permissions, a checksum that does not match its pin) is listed as refused, with the reason, and is not executed.",
+			examples: []string{
+				"heartbeat plugins --plugin-dir /usr/local/lib/heartbeat/plugins --sha256",
+			},
+			flagSet: func(w io.Writer) *flag.FlagSet { fs, _, _ := pluginsFlags(w); return fs },
+			run:     cmdPlugins,
+		},
+		{
+			name:     "version",
+			summary:  "print the version, commit and Go version",
+			about:    "Prints heartbeat's version, the commit it was built from, the Go version and the platform; with --plugins also the plugins in the plugin directory.",
+			examples: []string{"heartbeat version --plugins"},
+			flagSet:  func(w io.Writer) *flag.FlagSet { fs, _, _ := versionFlags(w); return fs },
+			run:      cmdVersion,
+		},
+		{
+			name:      "completion",
+			args:      "bash|zsh|fish",
+			minArgs:   1,
+			maxArgs:   1,
+			argValues: shells(),
+			summary:   "print a shell completion script",
+			about:     "Prints the completion script for bash, zsh or fish. make install puts them where each shell finds them.",
+			examples: []string{
+				"heartbeat completion bash > /etc/bash_completion.d/heartbeat",
+				"heartbeat completion zsh > \"${fpath[1]}/_heartbeat\"",
+				"heartbeat completion fish > ~/.config/fish/completions/heartbeat.fish",
+			},
+			flagSet: func(w io.Writer) *flag.FlagSet { return newBareFlagSet("completion", w) },
+			run:     cmdCompletion,
+		},
+		{
+			name:     "man",
+			summary:  "print the manual page (roff)",
+			about:    "Prints heartbeat's manual page in roff, generated from the same command definitions as this help. make install puts it in share/man/man1.",
+			examples: []string{"heartbeat man | man -l -"},
+			flagSet:  func(w io.Writer) *flag.FlagSet { return newBareFlagSet("man", w) },
+			run:      cmdMan,
+		},
+		{
+			name:     "help",
+			args:     "[COMMAND]",
+			maxArgs:  1,
+			summary:  "print this help, or a command's help",
+			about:    "Without an argument prints the list of commands; with one, that command's help, as `heartbeat COMMAND --help` does.",
+			examples: []string{"heartbeat help send"},
+			flagSet:  func(w io.Writer) *flag.FlagSet { return newBareFlagSet("help", w) },
+			run:      cmdHelp,
+		},
+	}
+}
 
-Flags:
-  --config PATH         config file (default: $HEARTBEAT_CONFIG, ./heartbeat.yaml,
-                        /etc/heartbeat/heartbeat.yaml); a Butler SOS config works too
-  --plugin-dir DIR      plugin directory (default: $HEARTBEAT_PLUGIN_DIR, the config's
-                        plugin_dir, plugins/ next to the heartbeat binary)
-  --log-level LEVEL     trace, debug, info, warn or error (default info)
-  --log-format FORMAT   text or json (default text)
+func lookupCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
 
-Documentation: docs/ in the source tree, starting with README.md.
-`
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// runFlags defines run's flags.
+func runFlags(stderr io.Writer) (*flag.FlagSet, *common, *bool) {
+	fs, c := newFlagSet("run", stderr)
+	return fs, c, fs.Bool("dry-run", false, "start and configure the plugins, print the next beats of each heartbeat and what they would send, send nothing, exit")
+}
+
+// sendFlags defines send's flags.
+func sendFlags(stderr io.Writer) (*flag.FlagSet, *common, *string, *bool) {
+	fs, c := newFlagSet("send", stderr)
+	name := fs.String("heartbeat", "", "send only the heartbeat named `NAME`")
+	return fs, c, name, fs.Bool("dry-run", false, "print what would be sent to which target, send nothing")
+}
+
+// pluginsFlags defines plugins' flags.
+func pluginsFlags(stderr io.Writer) (*flag.FlagSet, *common, *bool) {
+	fs, c := newFlagSet("plugins", stderr)
+	return fs, c, fs.Bool("sha256", false, "also print each binary's SHA-256, to pin it in the config")
+}
+
+// versionFlags defines version's flags.
+func versionFlags(stderr io.Writer) (*flag.FlagSet, *common, *bool) {
+	fs, c := newFlagSet("version", stderr)
+	return fs, c, fs.Bool("plugins", false, "also list the plugins and their versions")
+}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		writeUsage(stderr)
 		return exitInvalid
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "run":
-		return cmdRun(ctx, rest, stdout, stderr)
-	case "validate":
-		return cmdValidate(ctx, rest, stdout, stderr)
-	case "send":
-		return cmdSend(ctx, rest, stdout, stderr)
-	case "next":
-		return cmdNext(rest, stdout, stderr)
-	case "plugins":
-		return cmdPlugins(ctx, rest, stdout, stderr)
-	case "version", "--version", "-version":
-		return cmdVersion(ctx, rest, stdout, stderr)
-	case "help", "--help", "-help", "-h":
-		fmt.Fprint(stdout, usage)
+	name, rest := args[0], args[1:]
+	switch name {
+	case "--help", "-help", "-h":
+		name = "help"
+	case "--version", "-version":
+		name = "version"
+	}
+	cmd, ok := lookupCommand(name)
+	if !ok {
+		fmt.Fprintf(stderr, "heartbeat: unknown command %q\n\n", name)
+		writeUsage(stderr)
+		return exitInvalid
+	}
+	// Every command's arguments are checked here, against the same flag
+	// set the command parses them with: --help prints its help, an unknown
+	// flag or a stray argument is a usage error before anything runs.
+	fs := cmd.flagSet(stderr)
+	positional, err := parseFlags(fs, rest)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		writeHelp(stdout, cmd)
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(stderr, "run 'heartbeat %s --help' for its flags\n", cmd.name)
+		return exitInvalid
+	case len(positional) > cmd.maxArgs:
+		extra := positional[cmd.maxArgs:]
+		msg := fmt.Sprintf("heartbeat %s: unexpected argument %q", cmd.name, extra[0])
+		if cmd.maxArgs == 0 {
+			msg += ": " + cmd.name + " takes no arguments, only flags"
+		}
+		if cmd.extraArgsFix != "" {
+			msg += "; " + cmd.extraArgsFix
+		}
+		fmt.Fprintf(stderr, "%s\nusage: %s\nrun 'heartbeat %s --help' for more\n", msg, synopsis(cmd), cmd.name)
+		return exitInvalid
+	case len(positional) < cmd.minArgs:
+		fmt.Fprintf(stderr, "heartbeat %s: missing %s\nusage: %s\nrun 'heartbeat %s --help' for more\n", cmd.name, cmd.args, synopsis(cmd), cmd.name)
+		return exitInvalid
+	case len(cmd.argValues) > 0 && len(positional) > 0 && !contains(cmd.argValues, positional[0]):
+		fmt.Fprintf(stderr, "heartbeat %s: %q is not one of %s\nusage: %s\n", cmd.name, positional[0], strings.Join(cmd.argValues, ", "), synopsis(cmd))
+		return exitInvalid
+	}
+	return cmd.run(ctx, rest, stdout, stderr)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func cmdHelp(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	positional, _ := parseFlags(newBareFlagSet("help", io.Discard), args)
+	if len(positional) == 0 {
+		writeUsage(stdout)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "heartbeat: unknown command %q\n\n%s", cmd, usage)
-	return exitInvalid
+	cmd, ok := lookupCommand(positional[0])
+	if !ok {
+		fmt.Fprintf(stderr, "heartbeat help: unknown command %q (commands: %s)\n", positional[0], strings.Join(commandNames(), ", "))
+		return exitInvalid
+	}
+	writeHelp(stdout, cmd)
+	return exitOK
+}
+
+const intro = `heartbeat watches the watchers: it sends periodic "I'm alive" signals to
+monitoring tools (Healthchecks.io, Uptime Kuma, any HTTP URL) through target
+plugins.`
+
+// writeUsage prints the overview: every command and the common flags.
+func writeUsage(w io.Writer) {
+	fmt.Fprintf(w, "%s\n\nUsage:\n  heartbeat COMMAND [flags] [arguments]\n\nCommands:\n", intro)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+	}
+	fs, _ := newFlagSet("", io.Discard)
+	var takers []string
+	for _, c := range commands() {
+		if c.flagSet(io.Discard).Lookup("config") != nil {
+			takers = append(takers, c.name)
+		}
+	}
+	fmt.Fprintf(w, "\nFlags of %s:\n", strings.Join(takers, ", "))
+	writeFlags(w, fs)
+	fmt.Fprintf(w, "\nRun 'heartbeat COMMAND --help' for what a command does, its flags and an example.\nDocumentation: man heartbeat, and docs/ in the source tree, starting with README.md.\n")
+}
+
+// writeHelp prints one command's help.
+func writeHelp(w io.Writer, c command) {
+	fmt.Fprintf(w, "heartbeat %s: %s\n\nUsage:\n  %s\n\n", c.name, c.summary, synopsis(c))
+	for _, p := range strings.Split(c.about, "\n\n") {
+		fmt.Fprintf(w, "%s\n\n", wrap(p, 76, ""))
+	}
+	fs := c.flagSet(io.Discard)
+	if hasFlags(fs) {
+		fmt.Fprintf(w, "Flags:\n")
+		writeFlags(w, fs)
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "Example:\n")
+	for _, e := range c.examples {
+		fmt.Fprintf(w, "  %s\n", e)
+	}
+}
+
+func synopsis(c command) string {
+	s := "heartbeat " + c.name
+	if hasFlags(c.flagSet(io.Discard)) {
+		s += " [flags]"
+	}
+	if c.args != "" {
+		s += " " + c.args
+	}
+	return s
+}
+
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
+}
+
+// flagInfo is one flag as help, completion and the man page show it.
+type flagInfo struct {
+	// name with its dashes: -n for one letter, --name otherwise.
+	name string
+	// placeholder names the value ("" for a switch): PATH is a file, DIR a
+	// directory.
+	placeholder string
+	usage       string
+	// def is the default to show; "" when none is worth showing.
+	def string
+}
+
+func flagInfos(fs *flag.FlagSet) []flagInfo {
+	var out []flagInfo
+	fs.VisitAll(func(f *flag.Flag) {
+		placeholder, usage := flag.UnquoteUsage(f)
+		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+			placeholder = ""
+		} else if placeholder == "string" || placeholder == "int" || placeholder == "value" {
+			placeholder = "VALUE"
+		}
+		dashes := "--"
+		if len(f.Name) == 1 {
+			dashes = "-"
+		}
+		def := f.DefValue
+		if def == "false" || def == "0" || strings.Contains(usage, "(default") {
+			def = ""
+		}
+		out = append(out, flagInfo{name: dashes + f.Name, placeholder: placeholder, usage: usage, def: def})
+	})
+	return out
+}
+
+func (f flagInfo) withPlaceholder() string {
+	if f.placeholder == "" {
+		return f.name
+	}
+	return f.name + " " + f.placeholder
+}
+
+func (f flagInfo) fullUsage() string {
+	if f.def != "" {
+		return f.usage + " (default " + f.def + ")"
+	}
+	return f.usage
+}
+
+func writeFlags(w io.Writer, fs *flag.FlagSet) {
+	for _, f := range flagInfos(fs) {
+		fmt.Fprintf(w, "  %s\n%s\n", f.withPlaceholder(), wrap(f.fullUsage(), 76, "        "))
+	}
+}
+
+// wrap breaks s into lines of at most width characters, each starting
+// with indent.
+func wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	line := indent
+	for _, word := range strings.Fields(s) {
+		if len(line) > len(indent) && len(line)+1+len(word) > width {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += word
+	}
+	b.WriteString(line)
+	return b.String()
+}
+
+// normalLogger wraps the core's logger so that every line, the core's own
+// and those relayed from plugins, reads alike in text and JSON:
+//
+//   - a time.Duration is written as a string ("1.5s", "120ms"): hclog's
+//     JSON would print an integer count of nanoseconds;
+//   - a process id is always "pid" (go-plugin names it "id" when a plugin
+//     exits);
+//   - the fields of a line relayed from a plugin are sorted by key:
+//     go-plugin decodes a plugin's JSON line into a map, which loses the
+//     plugin's order, so without sorting it would change from line to line.
+type normalLogger struct {
+	hclog.Logger
+	// plugin is set for the loggers that relay a plugin's lines.
+	plugin bool
+}
+
+func newNormalLogger(l hclog.Logger) hclog.Logger { return normalLogger{Logger: l} }
+
+func (l normalLogger) normalize(msg string, args []any) []any {
+	out := make([]any, len(args))
+	copy(out, args)
+	for i := 0; i+1 < len(out); i += 2 {
+		if d, ok := out[i+1].(time.Duration); ok {
+			out[i+1] = humanDuration(d)
+		}
+		if k, ok := out[i].(string); ok && k == "id" && msg == "plugin process exited" {
+			out[i] = "pid"
+			if s, ok := out[i+1].(string); ok {
+				if pid, err := strconv.Atoi(s); err == nil {
+					out[i+1] = pid // a number, as in the core's own lines
+				}
+			}
+		}
+	}
+	if l.plugin && len(out)%2 == 0 {
+		pairs := make([][2]any, 0, len(out)/2)
+		for i := 0; i < len(out); i += 2 {
+			pairs = append(pairs, [2]any{out[i], out[i+1]})
+		}
+		sort.SliceStable(pairs, func(i, j int) bool { return fmt.Sprint(pairs[i][0]) < fmt.Sprint(pairs[j][0]) })
+		for i, p := range pairs {
+			out[2*i], out[2*i+1] = p[0], p[1]
+		}
+	}
+	return out
+}
+
+// humanDuration rounds d to what a reader needs: milliseconds from one
+// millisecond up.
+func humanDuration(d time.Duration) string {
+	if d >= time.Millisecond || d <= -time.Millisecond {
+		d = d.Round(time.Millisecond)
+	}
+	return d.String()
+}
+
+func (l normalLogger) Log(level hclog.Level, msg string, args ...any) {
+	l.Logger.Log(level, msg, l.normalize(msg, args)...)
+}
+func (l normalLogger) Trace(msg string, args ...any) {
+	l.Logger.Trace(msg, l.normalize(msg, args)...)
+}
+func (l normalLogger) Debug(msg string, args ...any) {
+	l.Logger.Debug(msg, l.normalize(msg, args)...)
+}
+func (l normalLogger) Info(msg string, args ...any) { l.Logger.Info(msg, l.normalize(msg, args)...) }
+func (l normalLogger) Warn(msg string, args ...any) { l.Logger.Warn(msg, l.normalize(msg, args)...) }
+func (l normalLogger) Error(msg string, args ...any) {
+	l.Logger.Error(msg, l.normalize(msg, args)...)
+}
+
+func (l normalLogger) With(args ...any) hclog.Logger {
+	return normalLogger{Logger: l.Logger.With(l.normalize("", args)...), plugin: l.plugin}
+}
+
+// Named marks the loggers named after a plugin binary: go-plugin relays
+// each plugin's lines through one.
+func (l normalLogger) Named(name string) hclog.Logger {
+	return normalLogger{Logger: l.Logger.Named(name), plugin: l.plugin || strings.HasPrefix(name, sdk.BinaryPrefix)}
+}
+
+func (l normalLogger) ResetNamed(name string) hclog.Logger {
+	return normalLogger{Logger: l.Logger.ResetNamed(name), plugin: strings.HasPrefix(name, sdk.BinaryPrefix)}
 }

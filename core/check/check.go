@@ -61,6 +61,20 @@ type Result struct {
 	// commands that did not exit on their own.
 	ExitCode *int
 	Latency  time.Duration
+	// Canceled is set when the check was cut short by its caller (the
+	// daemon stopping), not by its own timeout: it found nothing about the
+	// service, and OK is false.
+	Canceled bool
+}
+
+// errTimedOut ends a check's context at its own timeout, telling it apart
+// from a check cut short by the caller.
+var errTimedOut = errors.New("health check timed out")
+
+// cutShort reports that ctx ended for another reason than the check's own
+// timeout.
+func cutShort(ctx context.Context) bool {
+	return ctx.Err() != nil && !errors.Is(context.Cause(ctx), errTimedOut)
 }
 
 // Runner runs checks. The zero value is ready to use.
@@ -80,7 +94,7 @@ func (r Runner) Run(ctx context.Context, s Spec) Result {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errTimedOut)
 	defer cancel()
 	start := time.Now()
 	var res Result
@@ -106,6 +120,9 @@ func (r Runner) runHTTP(ctx context.Context, s Spec, timeout time.Duration) Resu
 	req.Header.Set("User-Agent", sdk.UserAgent())
 	resp, err := client.Do(req)
 	if err != nil {
+		if cutShort(ctx) {
+			return Result{Canceled: true, Message: fmt.Sprintf("health check GET %s was cut short", where)}
+		}
 		if ctx.Err() != nil {
 			return Result{Message: fmt.Sprintf("health check GET %s: no answer within %s", where, timeout)}
 		}
@@ -113,6 +130,9 @@ func (r Runner) runHTTP(ctx context.Context, s Spec, timeout time.Duration) Resu
 	}
 	defer resp.Body.Close()
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxHTTPBody))
+	if readErr != nil && cutShort(ctx) {
+		return Result{Canceled: true, Message: fmt.Sprintf("health check GET %s was cut short", where)}
+	}
 	tail := &tailBuffer{max: MaxOutput}
 	_, _ = tail.Write(body)
 	status := fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
@@ -141,7 +161,10 @@ func runCommand(ctx context.Context, s Spec, timeout time.Duration, wrapper stri
 	// Children holding the output pipe open must not keep Wait waiting.
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
-	if ctx.Err() != nil {
+	if err != nil && cutShort(ctx) {
+		return Result{Canceled: true, Message: fmt.Sprintf("health check command %s was cut short", name), Output: out.Bytes()}
+	}
+	if err != nil && ctx.Err() != nil {
 		return Result{Message: fmt.Sprintf("health check command %s did not finish within %s", name, timeout), Output: out.Bytes()}
 	}
 	var exitErr *exec.ExitError

@@ -115,3 +115,41 @@ func tail(b []byte) string {
 	}
 	return string(b)
 }
+
+// A check cut by its caller (the daemon stopping) is reported as cut
+// short, not as a failure of the service; its own timeout still is one.
+func TestCheckCutShort(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	t.Cleanup(hang.Close)
+	tests := []struct {
+		name      string
+		spec      Spec
+		cancel    bool
+		wantCut   bool
+		wantInMsg string
+	}{
+		{"command cut by the caller", Spec{Command: []string{"sleep", "30"}, Timeout: time.Minute}, true, true, "cut short"},
+		{"command past its timeout", Spec{Command: []string{"sleep", "30"}, Timeout: 200 * time.Millisecond}, false, false, "did not finish within 200ms"},
+		{"HTTP cut by the caller", Spec{HTTP: hang.URL, Timeout: time.Minute}, true, true, "cut short"},
+		{"HTTP past its timeout", Spec{HTTP: hang.URL, Timeout: 200 * time.Millisecond}, false, false, "no answer within 200ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.cancel {
+				time.AfterFunc(200*time.Millisecond, cancel)
+			}
+			start := time.Now()
+			res := Runner{}.Run(ctx, tt.spec)
+			if res.OK || res.Canceled != tt.wantCut || !strings.Contains(res.Message, tt.wantInMsg) {
+				t.Errorf("got ok=%v canceled=%v %q; want canceled=%v, message containing %q", res.OK, res.Canceled, res.Message, tt.wantCut, tt.wantInMsg)
+			}
+			if took := time.Since(start); took > 20*time.Second {
+				t.Errorf("took %s", took)
+			}
+		})
+	}
+}

@@ -62,12 +62,6 @@ func RunWrapper(argv []string, stderr io.Writer) int {
 	}
 }
 
-// killOwnGroup kills the wrapper's process group, the wrapper included.
-func killOwnGroup() {
-	_ = syscall.Kill(-os.Getpid(), syscall.SIGKILL)
-	os.Exit(137)
-}
-
 func exitStatus(err error) int {
 	if err == nil {
 		return 0

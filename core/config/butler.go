@@ -28,6 +28,9 @@ func (p *parser) butlerSOS(cfg *Config, butler *yaml.Node) {
 		p.errs.add(p.pos(butler), "add Butler-SOS.heartbeat with enable, remoteURL and frequency, as in Butler SOS's production_template.yaml", "this Butler SOS config has no heartbeat section")
 		return
 	}
+	if p.refuseAliases(hbNode, "Butler-SOS.heartbeat (aliases elsewhere in the file are fine)") {
+		return
+	}
 	f := p.fields(hbNode, "Butler-SOS.heartbeat", []string{"enable", "remoteURL", "frequency"})
 	if hbNode.Kind != yaml.MappingNode {
 		return

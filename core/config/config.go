@@ -17,9 +17,16 @@ const (
 	DefaultDeliveryTimeout = 15 * time.Second
 	DefaultRetries         = 2
 	DefaultRetryBackoff    = time.Second
-	// MaxFileSize bounds the config file: a config is a few kilobytes, and a
-	// huge or endless file must not exhaust memory.
-	MaxFileSize = 1 << 20
+	// DefaultMaxFileSize bounds the config file unless Options.MaxSize says
+	// otherwise: a config is usually a few kilobytes and 20,000 heartbeats
+	// in block style take 1.5-4 MiB, while parsing needs up to about 100
+	// times the file's size in memory, so a wrong or endless file must be
+	// stopped early.
+	DefaultMaxFileSize = 8 << 20
+	// MinMaxFileSize and MaxMaxFileSize bound Options.MaxSize (the
+	// --max-config-size flag).
+	MinMaxFileSize = 1 << 10
+	MaxMaxFileSize = 256 << 20
 )
 
 // Config is a loaded, valid config file.
@@ -48,7 +55,12 @@ type Config struct {
 type PluginSettings struct {
 	// SHA256 pins the binary: one with another checksum is refused.
 	SHA256 []byte
-	Pos    Pos
+	// MemoryLimit caps the plugin process's memory in bytes (0: no limit).
+	MemoryLimit int64
+	// CPULimit caps the plugin process's total CPU time (0: no limit); the
+	// process is restarted when it reaches it.
+	CPULimit time.Duration
+	Pos      Pos
 }
 
 // Target is one configured instance of a target plugin.

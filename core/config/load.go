@@ -17,7 +17,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -25,29 +27,90 @@ import (
 	"github.com/seed-e9b80cf6/heartbeat/core/schedule"
 )
 
-// Options adjust Load; the zero value reads the process environment.
+// Options adjust Load; the zero value reads the process environment and
+// caps the file at DefaultMaxFileSize.
 type Options struct {
 	LookupEnv LookupEnv
+	// MaxSize bounds the file in bytes (the --max-config-size flag); 0
+	// means DefaultMaxFileSize.
+	MaxSize int64
 }
 
 // Load reads and validates the config file at path.
 func Load(path string, opts Options) (*Config, error) {
-	f, err := os.Open(path)
+	limit := opts.MaxSize
+	if limit <= 0 {
+		limit = DefaultMaxFileSize
+	}
+	data, err := readFile(path, limit)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data, opts)
+}
+
+// readFile reads a regular file of at most limit bytes. Anything else (a
+// FIFO, a device, a socket, a directory) is refused before it is read, and
+// the file is opened non-blocking and checked again, so one swapped in
+// between cannot block either.
+func readFile(path string, limit int64) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the config file: %w", err)
+	}
+	if err := checkRegular(path, info, limit); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the config file: %w", err)
 	}
 	defer f.Close()
-	if info, err := f.Stat(); err == nil && info.IsDir() {
-		return nil, fmt.Errorf("config file %s is a directory: give the path of a YAML file", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	info, err = f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the config file %s: %w", path, err)
 	}
-	if len(data) > MaxFileSize {
-		return nil, &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("the file is larger than %d bytes", MaxFileSize), Fix: "a heartbeat config is a few kilobytes; check that this is the right file"}
+	if err := checkRegular(path, info, limit); err != nil {
+		return nil, err
 	}
-	return Parse(path, data, opts)
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the config file %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, tooLarge(path, limit)
+	}
+	return data, nil
+}
+
+func checkRegular(path string, info os.FileInfo, limit int64) error {
+	mode := info.Mode()
+	if mode.IsRegular() {
+		if info.Size() > limit {
+			return tooLarge(path, limit)
+		}
+		return nil
+	}
+	what := "not a regular file"
+	switch {
+	case mode.IsDir():
+		what = "a directory"
+	case mode&os.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case mode&os.ModeSocket != 0:
+		what = "a socket"
+	case mode&os.ModeDevice != 0:
+		what = "a device"
+	}
+	return &Error{Pos: Pos{File: path}, Msg: "the config file is " + what + ", not a regular file", Fix: "give the path of a YAML config file"}
+}
+
+func tooLarge(path string, limit int64) error {
+	fix := "check that this is the right file"
+	if limit < MaxMaxFileSize {
+		fix += fmt.Sprintf("; a larger config needs a higher cap, e.g. --max-config-size %s", FormatBytes(min(limit*4, MaxMaxFileSize)))
+	}
+	return &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("the config file is larger than %s", FormatBytes(limit)), Fix: fix}
 }
 
 // Parse validates config data read from the file named path.
@@ -55,7 +118,7 @@ func Parse(path string, data []byte, opts Options) (*Config, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
-	p := &parser{file: path, lookup: opts.LookupEnv}
+	p := &parser{file: path, lookup: opts.LookupEnv, data: data}
 	root, err := p.parseYAML(data)
 	if err != nil {
 		return nil, err
@@ -66,13 +129,13 @@ func Parse(path string, data []byte, opts Options) (*Config, error) {
 		return nil, p.errs.err()
 	}
 	if root.Kind != yaml.MappingNode {
-		p.errs.add(p.pos(root), "the top level holds plugin_dir, targets and heartbeats", "the config file must be a mapping, not %s", kindName(root))
+		p.errs.add(p.pos(root), "check that this is a heartbeat config file; its top level holds plugin_dir, targets and heartbeats", "the config file must be a mapping of keys to values, not %s", shapeName(root))
 		return nil, p.errs.err()
 	}
 	if butler := mappingValue(root, "Butler-SOS"); butler != nil {
 		cfg.ButlerSOS = true
 		p.butlerSOS(cfg, butler)
-	} else {
+	} else if !p.refuseAliases(root, "heartbeat configs") {
 		p.heartbeatFile(cfg, root)
 	}
 	if err := p.errs.err(); err != nil {
@@ -84,7 +147,24 @@ func Parse(path string, data []byte, opts Options) (*Config, error) {
 type parser struct {
 	file   string
 	lookup LookupEnv
+	data   []byte
 	errs   errorList
+	// zones caches time zones: loading one reads a file.
+	zones map[string]*time.Location
+}
+
+func (p *parser) zone(name string) (*time.Location, error) {
+	if l, ok := p.zones[name]; ok {
+		return l, nil
+	}
+	l, err := time.LoadLocation(name)
+	if err == nil {
+		if p.zones == nil {
+			p.zones = map[string]*time.Location{}
+		}
+		p.zones[name] = l
+	}
+	return l, err
 }
 
 func (p *parser) pos(n *yaml.Node) Pos { return Pos{File: p.file, Line: n.Line, Column: n.Column} }
@@ -114,7 +194,10 @@ func (p *parser) parseYAML(data []byte) (*yaml.Node, error) {
 		return nil, nil
 	}
 	root := doc.Content[0]
-	if e := p.checkShape(root, 0); e != nil {
+	if e := p.checkDepth(root, 0); e != nil {
+		return nil, e
+	}
+	if e := p.checkAliases(root); e != nil {
 		return nil, e
 	}
 	return root, nil
@@ -130,6 +213,7 @@ func (p *parser) syntaxError(data []byte, err error) error {
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
+	msg = plainExcerpt(msg, 200) // the parser may quote the file
 	if line := problemLine(data, err.Error()); line > 0 {
 		pos.Line = line
 	}
@@ -182,21 +266,93 @@ func firstColumn(data []byte, line int) int {
 
 const maxDepth = 32
 
-// checkShape refuses aliases (an alias bomb expands exponentially) and
-// nesting deeper than any real config needs.
-func (p *parser) checkShape(n *yaml.Node, depth int) *Error {
+// checkDepth refuses nesting deeper than any real config needs. Aliases
+// are not followed: the parser keeps them as references.
+func (p *parser) checkDepth(n *yaml.Node, depth int) *Error {
 	if depth > maxDepth {
 		return &Error{Pos: p.pos(n), Msg: fmt.Sprintf("the config nests more than %d levels deep", maxDepth), Fix: "a heartbeat config nests a few levels at most"}
 	}
-	if n.Kind == yaml.AliasNode {
-		return &Error{Pos: p.pos(n), Msg: "YAML aliases (*name) are not supported in heartbeat configs", Fix: "write the value out in full where the alias is"}
-	}
 	for _, c := range n.Content {
-		if e := p.checkShape(c, depth+1); e != nil {
+		if e := p.checkDepth(c, depth+1); e != nil {
 			return e
 		}
 	}
 	return nil
+}
+
+// maxAliasNodes bounds how many values aliases may add to the document when
+// expanded. heartbeat never expands them, but a file whose aliases expand
+// exponentially (an "alias bomb") is refused as what it is; the anchors of
+// a real file (shared tags in a Butler SOS file) add a few dozen.
+const maxAliasNodes = 100_000
+
+// checkAliases refuses an alias bomb and an alias that contains itself, in
+// time linear in the size of the file: each anchor's expanded size is
+// computed once.
+func (p *parser) checkAliases(root *yaml.Node) *Error {
+	expanded := map[*yaml.Node]int{} // anchored node -> expanded size
+	active := map[*yaml.Node]bool{}  // anchored nodes being measured
+	added := 0                       // values added by aliases so far
+	var size func(n *yaml.Node) (int, *Error)
+	size = func(n *yaml.Node) (int, *Error) {
+		if n.Kind == yaml.AliasNode {
+			target := n.Alias
+			if target == nil {
+				return 1, nil
+			}
+			if active[target] {
+				return 0, &Error{Pos: p.pos(n), Msg: fmt.Sprintf("the YAML alias *%s is inside its own anchor", truncate(n.Value, maxExcerpt)), Fix: "an alias must refer to a value defined before and outside it"}
+			}
+			sz, ok := expanded[target]
+			if !ok {
+				var e *Error
+				if sz, e = size(target); e != nil {
+					return 0, e
+				}
+			}
+			added = min(added+sz, maxAliasNodes+1)
+			if added > maxAliasNodes {
+				return 0, &Error{Pos: p.pos(n), Msg: fmt.Sprintf("the YAML aliases (*name) of this file expand to more than %d values: it looks like an alias bomb", maxAliasNodes), Fix: "write the values out in full, or give the path of the right file"}
+			}
+			return sz, nil
+		}
+		if sz, ok := expanded[n]; ok {
+			return sz, nil // an anchor measured through an earlier alias
+		}
+		if n.Anchor != "" {
+			active[n] = true
+			defer delete(active, n)
+		}
+		total := 1
+		for _, c := range n.Content {
+			sz, e := size(c)
+			if e != nil {
+				return 0, e
+			}
+			total = min(total+sz, maxAliasNodes+1)
+		}
+		if n.Anchor != "" {
+			expanded[n] = total
+		}
+		return total, nil
+	}
+	_, e := size(root)
+	return e
+}
+
+// refuseAliases refuses aliases in a part of the file heartbeat reads:
+// errors must point at the line that holds the value.
+func (p *parser) refuseAliases(n *yaml.Node, where string) bool {
+	if n.Kind == yaml.AliasNode {
+		p.errs.add(p.pos(n), "write the value out in full where the alias is", "YAML aliases (*name) are not supported in %s", where)
+		return true
+	}
+	for _, c := range n.Content {
+		if p.refuseAliases(c, where) {
+			return true
+		}
+	}
+	return false
 }
 
 func kindName(n *yaml.Node) string {
@@ -212,6 +368,18 @@ func kindName(n *yaml.Node) string {
 		return fmt.Sprintf("the value %q", truncate(n.Value, 40))
 	}
 	return "an alias"
+}
+
+// shapeName is kindName without the value: for a file that may not be a
+// heartbeat config at all.
+func shapeName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return "text"
+	}
+	return kindName(n)
 }
 
 func truncate(s string, n int) string {
@@ -243,7 +411,7 @@ func (p *parser) fields(m *yaml.Node, what string, allowed []string) map[string]
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
 		if _, dup := out[k.Value]; dup {
-			p.errs.add(p.pos(k), "remove one of them", "%s has %q twice", what, k.Value)
+			p.errs.add(p.pos(k), "remove one of them", "%s has %s twice", what, excerpt(k.Value))
 			continue
 		}
 		if allowed != nil && !slices.Contains(allowed, k.Value) {
@@ -251,7 +419,7 @@ func (p *parser) fields(m *yaml.Node, what string, allowed []string) map[string]
 			if s := closestName(k.Value, allowed); s != "" {
 				fix = fmt.Sprintf("did you mean %q? (the keys of %s are: %s)", s, what, strings.Join(allowed, ", "))
 			}
-			p.errs.add(p.pos(k), fix, "unknown key %q in %s", k.Value, what)
+			p.errs.add(p.pos(k), fix, "unknown key %s in %s", excerpt(k.Value), what)
 			continue
 		}
 		out[k.Value] = [2]*yaml.Node{k, v}
@@ -271,27 +439,90 @@ func (p *parser) str(n *yaml.Node, what string) (string, bool) {
 func (p *parser) expand(n *yaml.Node) (string, bool) {
 	val, col, err := expandEnv(n.Value, p.lookup)
 	if err != nil {
-		pos := p.pos(n)
-		if n.Style == 0 && !strings.Contains(n.Value, "\n") {
-			pos.Column += col // plain scalars: the offset maps to a column
-		}
-		p.errs.add(pos, "", "%v", err)
+		p.errs.add(p.valuePos(n, col), "", "%v", err)
 		return "", false
 	}
 	return val, true
 }
 
-func (p *parser) duration(n *yaml.Node, what string) (time.Duration, bool) {
+// valuePos locates the byte offset off of a scalar's value when the text
+// before it is written on the scalar's first line as it reads (a plain
+// scalar, or a quoted one without escapes); otherwise the scalar's start.
+func (p *parser) valuePos(n *yaml.Node, off int) Pos {
+	pos := p.pos(n)
+	if off <= 0 || off > len(n.Value) {
+		return pos
+	}
+	var quote string
+	switch n.Style {
+	case 0:
+	case yaml.DoubleQuotedStyle:
+		quote = `"`
+	case yaml.SingleQuotedStyle:
+		quote = "'"
+	default:
+		return pos
+	}
+	prefix := n.Value[:off]
+	if line := p.sourceLine(n.Line); n.Column >= 1 && n.Column-1 < len(line) && strings.HasPrefix(string(line[n.Column-1:]), quote+prefix) {
+		pos.Column += len(quote) + utf8.RuneCountInString(prefix)
+	}
+	return pos
+}
+
+// sourceLine returns line (1-based) of the file as runes, the unit of the
+// parser's columns.
+func (p *parser) sourceLine(line int) []rune {
+	for i, rest := 1, p.data; len(rest) > 0; i++ {
+		l, after, _ := bytes.Cut(rest, []byte("\n"))
+		if i == line {
+			return []rune(string(l))
+		}
+		rest = after
+	}
+	return nil
+}
+
+// Duration bounds, documented in docs/configuration.md.
+const (
+	minTimeout    = 100 * time.Millisecond
+	maxTimeout    = time.Hour
+	minBackoff    = 10 * time.Millisecond
+	maxBackoff    = time.Hour
+	minCheckLimit = 100 * time.Millisecond
+	maxCheckLimit = 24 * time.Hour
+	minCPULimit   = time.Second
+	maxCPULimit   = 8760 * time.Hour
+)
+
+const durationFix = "write a duration such as 10s, 1m30s or 500ms, or a number of seconds"
+
+// duration reads a duration (see ParseDuration) between lo and hi. An
+// error shows the text as written, never a variable's value.
+func (p *parser) duration(n *yaml.Node, what string, lo, hi time.Duration) (time.Duration, bool) {
 	s, ok := p.str(n, what)
 	if !ok {
 		return 0, false
 	}
-	d, err := time.ParseDuration(strings.TrimSpace(s))
-	if err != nil || d <= 0 {
-		p.errs.add(p.pos(n), "write a positive duration such as 10s, 1m30s or 500ms", "%s: %q is not a duration", what, s)
+	d, err := ParseDuration(s)
+	if err != nil {
+		p.errs.add(p.pos(n), durationFix, "%s: %s is not a duration", what, excerpt(n.Value))
+		return 0, false
+	}
+	if d < lo || d > hi {
+		p.errs.add(p.pos(n), fmt.Sprintf("write a duration from %s to %s (a bare number counts as seconds)", formatDuration(lo), formatDuration(hi)), "%s must be between %s and %s, got %s", what, formatDuration(lo), formatDuration(hi), showDuration(s, d))
 		return 0, false
 	}
 	return d, true
+}
+
+// showDuration shows a duration that is out of range: as written when it
+// was written as a duration, in seconds when it was a bare number.
+func showDuration(s string, d time.Duration) string {
+	if isDecimal(strings.TrimSpace(s)) {
+		return strings.TrimSpace(s) + " (seconds)"
+	}
+	return truncate(strings.TrimSpace(s), maxExcerpt)
 }
 
 func (p *parser) integer(n *yaml.Node, what string, lo, hi int) (int, bool) {
@@ -299,9 +530,36 @@ func (p *parser) integer(n *yaml.Node, what string, lo, hi int) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	v, err := strconv.Atoi(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	if !isDecimal(s) || strings.Contains(s, ".") {
+		p.errs.add(p.pos(n), fmt.Sprintf("write a whole number from %d to %d", lo, hi), "%s: %s is not a whole number", what, excerpt(n.Value))
+		return 0, false
+	}
+	v, err := strconv.Atoi(s)
 	if err != nil || v < lo || v > hi {
-		p.errs.add(p.pos(n), fmt.Sprintf("write a whole number from %d to %d", lo, hi), "%s: %q is not a valid number", what, s)
+		p.errs.add(p.pos(n), fmt.Sprintf("write a whole number from %d to %d", lo, hi), "%s must be between %d and %d, got %s", what, lo, hi, truncate(s, maxExcerpt))
+		return 0, false
+	}
+	return v, true
+}
+
+// byteSize reads a size in bytes (see ParseByteSize) between lo and hi; 0
+// is accepted when zeroOK.
+func (p *parser) byteSize(n *yaml.Node, what string, lo, hi int64, zeroOK bool) (int64, bool) {
+	s, ok := p.str(n, what)
+	if !ok {
+		return 0, false
+	}
+	v, err := ParseByteSize(s)
+	if err != nil {
+		p.errs.add(p.pos(n), "write a size such as 512MiB or 2GiB (a bare number counts as bytes)", "%s: %s: %v", what, excerpt(n.Value), err)
+		return 0, false
+	}
+	if v == 0 && zeroOK {
+		return 0, true
+	}
+	if v < lo || v > hi {
+		p.errs.add(p.pos(n), fmt.Sprintf("write a size from %s to %s, or 0 for no limit", FormatBytes(lo), FormatBytes(hi)), "%s must be between %s and %s, got %s", what, FormatBytes(lo), FormatBytes(hi), truncate(strings.TrimSpace(s), maxExcerpt))
 		return 0, false
 	}
 	return v, true
@@ -315,7 +573,7 @@ func (p *parser) name(n *yaml.Node, what string) (string, bool) {
 		return "", false
 	}
 	if !nameRE.MatchString(s) {
-		p.errs.add(p.pos(n), "use up to 64 letters, digits, '-', '_' or '.', starting with a letter or digit", "%s %q is not a valid name", what, s)
+		p.errs.add(p.pos(n), "use up to 64 letters, digits, '-', '_' or '.', starting with a letter or digit", "%s %s is not a valid name", what, excerpt(n.Value))
 		return "", false
 	}
 	return s, true
@@ -325,12 +583,8 @@ func (p *parser) name(n *yaml.Node, what string) (string, bool) {
 func (p *parser) heartbeatFile(cfg *Config, root *yaml.Node) {
 	top := p.fields(root, "the config file", []string{"plugin_dir", "plugins", "insecure_plugin_permissions", "listen", "targets", "heartbeats"})
 	if kv, ok := top["listen"]; ok {
-		if addr, ok := p.str(kv[1], "listen"); ok {
-			if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
-				p.errs.add(p.pos(kv[1]), "write host:port, e.g. listen: 127.0.0.1:9464", "listen: %q is not a host:port address", addr)
-			} else {
-				cfg.Listen = addr
-			}
+		if addr, ok := p.listen(kv[1]); ok {
+			cfg.Listen = addr
 		}
 	}
 	if kv, ok := top["insecure_plugin_permissions"]; ok {
@@ -365,7 +619,51 @@ func (p *parser) heartbeatFile(cfg *Config, root *yaml.Node) {
 	p.heartbeats(cfg, kv[1])
 }
 
-// plugins reads the per-plugin section: plugins: { http: { sha256: ... } }.
+var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})?$`)
+
+// listen reads the metrics endpoint's address: host:port with a port from
+// 1 to 65535 (port 0, "any free port", is no use for an address that
+// Prometheus must be told), and a host name or IP address; an empty host
+// listens on every interface.
+func (p *parser) listen(n *yaml.Node) (string, bool) {
+	const fix = "write host:port with a port from 1 to 65535, e.g. listen: 127.0.0.1:9464"
+	addr, ok := p.str(n, "listen")
+	if !ok {
+		return "", false
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		p.errs.add(p.pos(n), fix, "listen: %s is not a host:port address", excerpt(n.Value))
+		return "", false
+	}
+	portPos := p.pos(n)
+	if addr == n.Value {
+		portPos = p.valuePos(n, strings.LastIndexByte(addr, ':')+1)
+	}
+	num, err := strconv.Atoi(port)
+	switch {
+	case port == "" || !isDecimal(port) || strings.ContainsAny(port, "+-."):
+		p.errs.add(portPos, fix, "listen: the port %s is not a number", excerpt(port))
+		return "", false
+	case err != nil || num < 1 || num > 65535:
+		p.errs.add(portPos, fix, "listen: the port must be between 1 and 65535, got %s", truncate(port, maxExcerpt))
+		return "", false
+	}
+	if host != "" && net.ParseIP(host) == nil && !hostnameRE.MatchString(host) {
+		p.errs.add(p.pos(n), fix, "listen: %s is not a host name or IP address", excerpt(host))
+		return "", false
+	}
+	return addr, true
+}
+
+// Plugin limits, documented in docs/configuration.md.
+const (
+	minMemoryLimit = 16 << 20
+	maxMemoryLimit = 1 << 40
+)
+
+// plugins reads the per-plugin section:
+// plugins: { http: { sha256: ..., memory_limit: 256MiB, cpu_limit: 1h } }.
 func (p *parser) plugins(cfg *Config, n *yaml.Node) {
 	cfg.Plugins = map[string]PluginSettings{}
 	names := p.fields(n, "plugins", nil)
@@ -374,20 +672,34 @@ func (p *parser) plugins(cfg *Config, n *yaml.Node) {
 		if _, ok := p.name(kv[0], "plugin name"); !ok {
 			continue
 		}
-		f := p.fields(kv[1], fmt.Sprintf("plugin %q", name), []string{"sha256"})
+		what := fmt.Sprintf("plugin %q", name)
+		f := p.fields(kv[1], what, []string{"sha256", "memory_limit", "cpu_limit"})
 		ps := PluginSettings{Pos: p.pos(kv[0])}
 		if sum, ok := f["sha256"]; ok {
-			s, ok := p.str(sum[1], "sha256")
-			if !ok {
-				continue
+			if s, ok := p.str(sum[1], "sha256"); ok {
+				b, err := hex.DecodeString(strings.TrimSpace(s))
+				if err != nil || len(b) != sha256.Size {
+					p.errs.add(p.pos(sum[1]), "copy the checksum from heartbeat plugins --sha256 (64 hex digits)", "%s: sha256 is not a SHA-256 checksum", what)
+				} else {
+					ps.SHA256 = b
+					ps.Pos = p.pos(sum[1])
+				}
 			}
-			b, err := hex.DecodeString(strings.TrimSpace(s))
-			if err != nil || len(b) != sha256.Size {
-				p.errs.add(p.pos(sum[1]), "copy the checksum from heartbeat plugins --sha256 (64 hex digits)", "plugin %q: sha256 is not a SHA-256 checksum", name)
-				continue
+		}
+		if kv, ok := f["memory_limit"]; ok {
+			if v, ok := p.byteSize(kv[1], what+": memory_limit", minMemoryLimit, maxMemoryLimit, true); ok {
+				ps.MemoryLimit = v
 			}
-			ps.SHA256 = b
-			ps.Pos = p.pos(sum[1])
+		}
+		if kv, ok := f["cpu_limit"]; ok {
+			if s, ok := p.str(kv[1], what+": cpu_limit"); ok {
+				if d, err := ParseDuration(s); err != nil || d != 0 {
+					if d, ok := p.duration(kv[1], what+": cpu_limit", minCPULimit, maxCPULimit); ok {
+						// rlimits count whole seconds
+						ps.CPULimit = (d + time.Second - 1).Truncate(time.Second)
+					}
+				}
+			}
 		}
 		cfg.Plugins[name] = ps
 	}
@@ -441,7 +753,7 @@ func (p *parser) target(name string, key, n *yaml.Node) *Target {
 		p.errs.add(p.pos(key), "add plugin: <name>, e.g. plugin: http (see heartbeat plugins for the list)", "%s has no plugin", what)
 	}
 	if kv, ok := f["timeout"]; ok {
-		if d, ok := p.duration(kv[1], what+": timeout"); ok {
+		if d, ok := p.duration(kv[1], what+": timeout", minTimeout, maxTimeout); ok {
 			t.Delivery.Timeout = d
 		}
 	}
@@ -451,7 +763,7 @@ func (p *parser) target(name string, key, n *yaml.Node) *Target {
 		}
 	}
 	if kv, ok := f["retry_backoff"]; ok {
-		if d, ok := p.duration(kv[1], what+": retry_backoff"); ok {
+		if d, ok := p.duration(kv[1], what+": retry_backoff", minBackoff, maxBackoff); ok {
 			t.Delivery.Backoff = d
 		}
 	}
@@ -488,7 +800,7 @@ func (p *parser) value(n *yaml.Node, path string, positions map[string]Pos) any 
 				child = path + "." + k.Value
 			}
 			if _, dup := m[k.Value]; dup {
-				p.errs.add(p.pos(k), "remove one of them", "setting %q is written twice", child)
+				p.errs.add(p.pos(k), "remove one of them", "setting %s is written twice", excerpt(child))
 				continue
 			}
 			positions[child] = p.pos(k)
@@ -564,9 +876,9 @@ func (p *parser) heartbeat(cfg *Config, n *yaml.Node) *Heartbeat {
 	var loc *time.Location
 	if kv, ok := f["timezone"]; ok {
 		if tz, ok := p.str(kv[1], what+": timezone"); ok {
-			l, err := time.LoadLocation(tz)
+			l, err := p.zone(tz)
 			if err != nil || tz == "" {
-				p.errs.add(p.pos(kv[1]), "use an IANA time zone name such as UTC, Europe/Stockholm or America/New_York", "%s: unknown time zone %q", what, tz)
+				p.errs.add(p.pos(kv[1]), "use an IANA time zone name such as UTC, Europe/Stockholm or America/New_York", "%s: unknown time zone %s", what, excerpt(kv[1].Value))
 			} else {
 				loc = l
 				hb.Timezone = tz
@@ -640,7 +952,7 @@ func (p *parser) check(n *yaml.Node, what string) *check.Spec {
 		}
 	}
 	if kv, ok := f["timeout"]; ok {
-		if d, ok := p.duration(kv[1], what+": timeout"); ok {
+		if d, ok := p.duration(kv[1], what+": timeout", minCheckLimit, maxCheckLimit); ok {
 			spec.Timeout = d
 		}
 	}
@@ -688,7 +1000,7 @@ func (p *parser) heartbeatTargets(cfg *Config, hb *Heartbeat, n *yaml.Node, what
 			} else if s := closestName(name, cfg.TargetNames); s != "" {
 				fix = fmt.Sprintf("did you mean %q? (targets: %s)", s, strings.Join(cfg.TargetNames, ", "))
 			}
-			p.errs.add(p.pos(item), fix, "%s: unknown target %q", what, name)
+			p.errs.add(p.pos(item), fix, "%s: unknown target %s", what, excerpt(item.Value))
 			continue
 		}
 		if slices.Contains(hb.Targets, name) {

@@ -20,6 +20,7 @@ import (
 	"github.com/seed-e9b80cf6/heartbeat/core/metrics"
 	"github.com/seed-e9b80cf6/heartbeat/core/pluginhost"
 	"github.com/seed-e9b80cf6/heartbeat/core/scheduler"
+	"github.com/seed-e9b80cf6/heartbeat/core/suggest"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
 )
 
@@ -37,7 +38,21 @@ type Daemon struct {
 	grace      time.Duration
 	observer   Observer
 	sched      *scheduler.Scheduler
-	running    atomic.Bool
+	// shutdown is closed when Run's context ends: health checks in
+	// progress are cut then (guarded by mu).
+	shutdown <-chan struct{}
+	running  atomic.Bool
+
+	// retryTimedOut: a target whose plugin misses its deadline at start-up
+	// is retried in the background (see Options.RetryTimedOut).
+	retryTimedOut bool
+	// bg ends the background retries of pending targets at Stop.
+	bg     context.Context
+	bgStop context.CancelFunc
+	// pendMu guards pending: the cancel of each pending target's retry,
+	// by instance.
+	pendMu  sync.Mutex
+	pending map[string]context.CancelFunc
 
 	// reloadMu serialises reloads; mu guards the state they swap.
 	reloadMu sync.Mutex
@@ -79,6 +94,15 @@ type Options struct {
 	// CheckWrapper is the heartbeat executable, which supervises health
 	// check commands (check.Runner.Wrapper); empty runs them directly.
 	CheckWrapper string
+	// RetryTimedOut keeps Start going when a target's plugin does not
+	// answer in time (pluginhost.ErrTimeout): the target is reported, beats
+	// to it fail as temporary, and it is configured in the background with
+	// backoff. Without it such a target is an error, as are settings a
+	// plugin rejects in either case.
+	RetryTimedOut bool
+	// CallTimeout bounds each plugin start and Configure call;
+	// pluginhost.DefaultCallTimeout when 0.
+	CallTimeout time.Duration
 }
 
 // Start discovers the plugins cfg uses, starts them and configures every
@@ -97,19 +121,101 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, erro
 	if opts.Observer == nil {
 		opts.Observer = nopObserver{}
 	}
-	host := pluginhost.New(pluginhost.Options{Logger: opts.Logger})
+	host := pluginhost.New(pluginhost.Options{Logger: opts.Logger, Subreaper: true, CallTimeout: opts.CallTimeout})
 	d := &Daemon{
 		pluginDir: opts.PluginDir, logger: opts.Logger, host: host,
 		dispatcher: dispatch.New(host, opts.Logger), clock: opts.Clock, grace: opts.Grace,
 		observer: opts.Observer, checks: check.Runner{Wrapper: opts.CheckWrapper},
+		retryTimedOut: opts.RetryTimedOut, pending: map[string]context.CancelFunc{},
 	}
+	d.bg, d.bgStop = context.WithCancel(context.Background())
 	st, err := d.prepare(ctx, cfg, nil)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
 	if err != nil {
-		host.Stop()
+		d.Stop()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("stopped while starting the plugins: %w", ctx.Err())
+		}
 		return nil, err
 	}
 	d.state = st
 	return d, nil
+}
+
+// pendingTarget is a target whose plugin missed its deadline at start-up.
+type pendingTarget struct {
+	target   *config.Target
+	found    pluginhost.Found
+	limits   pluginhost.Limits
+	instance string
+	err      error
+}
+
+// retry configures a pending target in the background, with backoff, until
+// it is configured, forgotten or the daemon stops. The first failure is
+// logged at error level, and the first that is not a timeout (settings
+// the plugin rejects, say); the others at debug.
+func (d *Daemon) retry(ctx context.Context, pt pendingTarget) {
+	name := pt.target.Name
+	d.logger.Error("target not ready: its plugin did not answer in time; beats to it fail until it is configured, which is retried in the background",
+		"target", name, "plugin", pt.target.Plugin, "error", pt.err.Error())
+	reportedOther := false
+	backoff := pendingBackoffMin
+	timer := time.NewTimer(backoff)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		p, err := d.host.StartLimited(ctx, pt.found, pt.limits)
+		if err == nil {
+			_, err = configureTarget(ctx, d.host, p, pt.instance, pt.target.Settings)
+		}
+		if ctx.Err() != nil {
+			if err == nil {
+				// Forgotten while it was being configured.
+				d.host.Forget(pt.instance)
+			}
+			return
+		}
+		if err == nil {
+			d.pendMu.Lock()
+			delete(d.pending, pt.instance)
+			d.pendMu.Unlock()
+			d.logger.Info("target ready", "target", name, "plugin", pt.target.Plugin)
+			return
+		}
+		d.host.Pending(pt.instance, err)
+		if !errors.Is(err, pluginhost.ErrTimeout) && !reportedOther {
+			reportedOther = true
+			d.logger.Error("target still not ready", "target", name, "plugin", pt.target.Plugin, "error", err.Error())
+		} else {
+			d.logger.Debug("target still not ready", "target", name, "plugin", pt.target.Plugin, "error", err.Error())
+		}
+		backoff = min(backoff*2, pendingBackoffMax)
+		timer.Reset(backoff)
+	}
+}
+
+// Pending targets are tried again after 1 s, doubling up to a minute.
+const (
+	pendingBackoffMin = time.Second
+	pendingBackoffMax = time.Minute
+)
+
+// forget drops an instance and ends its background retry, if any.
+func (d *Daemon) forget(instance string) {
+	d.pendMu.Lock()
+	if cancel, ok := d.pending[instance]; ok {
+		cancel()
+		delete(d.pending, instance)
+	}
+	d.pendMu.Unlock()
+	d.host.Forget(instance)
 }
 
 // prepare starts and configures the targets of cfg. Targets unchanged from
@@ -128,7 +234,11 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*
 		st.generation = old.generation + 1
 	}
 	var created []string
+	var pending []pendingTarget
 	var errs config.Errors
+	// At start-up, a plugin that misses its deadline need not stop the
+	// daemon: the target waits (see Options.RetryTimedOut).
+	mayWait := old == nil && d.retryTimedOut
 	for _, name := range cfg.TargetNames {
 		t := cfg.Targets[name]
 		if old != nil && sameTarget(old.cfg.Targets[name], t) {
@@ -141,8 +251,10 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*
 			errs = append(errs, unknownPlugin(t, found, d.pluginDir))
 			continue
 		}
-		if pin, ok := cfg.Plugins[t.Plugin]; ok {
-			f.SHA256 = pin.SHA256
+		var limits pluginhost.Limits
+		if ps, ok := cfg.Plugins[t.Plugin]; ok {
+			f.SHA256 = ps.SHA256
+			limits = pluginhost.Limits{Memory: ps.MemoryLimit, CPU: ps.CPULimit}
 		}
 		if !cfg.InsecurePluginPermissions {
 			if err := pluginhost.Verify(f); err != nil {
@@ -150,22 +262,37 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*
 				continue
 			}
 		}
-		p, err := d.host.Start(ctx, f)
-		if err != nil {
-			errs = append(errs, &config.Error{Pos: t.Pos, Msg: fmt.Sprintf("target %q: %v", name, err), Fix: fmt.Sprintf("check that %s runs on this machine; run it by hand to see what it says", f.Path)})
-			continue
-		}
 		instance := name
 		if st.generation > 0 {
 			instance = fmt.Sprintf("%s#%d", name, st.generation)
 		}
-		settings, err := readSecretFiles(t.Settings, p.Info())
+		wait := func(err error) bool {
+			if !mayWait || ctx.Err() != nil || !errors.Is(err, pluginhost.ErrTimeout) {
+				return false
+			}
+			pending = append(pending, pendingTarget{target: t, found: f, limits: limits, instance: instance, err: err})
+			st.instance[name] = instance
+			st.descriptions[name] = "not ready: " + err.Error()
+			d.host.Pending(instance, err)
+			return true
+		}
+		p, err := d.host.StartLimited(ctx, f, limits)
 		if err != nil {
-			errs = append(errs, settingErrors(t, err)...)
+			if wait(err) {
+				continue
+			}
+			e := &config.Error{Pos: t.Pos, Msg: fmt.Sprintf("target %q: %v", name, err)}
+			if sdk.KindOf(err) != sdk.KindPermanent {
+				e.Fix = fmt.Sprintf("check that %s runs on this machine; run it by hand to see what it says", f.Path)
+			}
+			errs = append(errs, e)
 			continue
 		}
-		desc, err := d.host.Configure(ctx, p, instance, settings)
+		desc, err := configureTarget(ctx, d.host, p, instance, t.Settings)
 		if err != nil {
+			if wait(err) {
+				continue
+			}
 			errs = append(errs, settingErrors(t, err)...)
 			continue
 		}
@@ -178,7 +305,17 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*
 		for _, instance := range created {
 			d.host.Forget(instance)
 		}
+		for _, pt := range pending {
+			d.host.Forget(pt.instance)
+		}
 		return nil, errs
+	}
+	for _, pt := range pending {
+		ctx, cancel := context.WithCancel(d.bg)
+		d.pendMu.Lock()
+		d.pending[pt.instance] = cancel
+		d.pendMu.Unlock()
+		go d.retry(ctx, pt)
 	}
 	return st, nil
 }
@@ -191,10 +328,24 @@ func sameTarget(a, b *config.Target) bool {
 }
 
 func unknownPlugin(t *config.Target, found []pluginhost.Found, dir string) *config.Error {
+	if why := pluginhost.WhyNotFound(dir, t.Plugin); why != "" {
+		// The file is there but cannot be run: say so, not "unknown".
+		return &config.Error{Pos: t.Pos, Msg: fmt.Sprintf("target %q: plugin %q cannot be used: %s", t.Name, t.Plugin, why)}
+	}
 	names := pluginhost.Names(found)
 	fix := fmt.Sprintf("no plugins in %s; build them (make build) or set --plugin-dir", dir)
 	if len(names) > 0 {
 		fix = "available plugins: " + strings.Join(names, ", ")
+		// The closest name within a few typos, as for config keys.
+		best, bestDist := "", len(t.Plugin)/2+2
+		for _, n := range names {
+			if d := suggest.Distance(strings.ToLower(t.Plugin), strings.ToLower(n)); d < bestDist {
+				best, bestDist = n, d
+			}
+		}
+		if best != "" {
+			fix = fmt.Sprintf("did you mean %q? (%s)", best, fix)
+		}
 	}
 	return &config.Error{Pos: t.Pos, Msg: fmt.Sprintf("target %q: unknown plugin %q: there is no %s%s in %s", t.Name, t.Plugin, sdk.BinaryPrefix, t.Plugin, dir), Fix: fix}
 }
@@ -211,9 +362,15 @@ func settingErrors(t *config.Target, err error) config.Errors {
 		if fe.Field != "" {
 			what += ": setting " + fe.Field
 		}
-		out = append(out, &config.Error{Pos: t.SettingPos(fe.Field), Msg: what + ": " + fe.Message, Fix: fmt.Sprintf("see heartbeat plugins and docs/targets for the settings of %s", t.Plugin)})
+		out = append(out, &config.Error{Pos: t.SettingPos(fe.Field), Msg: what + ": " + fe.Message, Fix: settingsHint(t.Plugin)})
 	}
 	return out
+}
+
+// settingsHint points at where a plugin's settings are documented: the
+// bundled plugins have a page in docs/targets/, others their own docs.
+func settingsHint(plugin string) string {
+	return fmt.Sprintf("see docs/targets/%s.md (bundled plugins) or the plugin's own documentation for the settings of %s", plugin, plugin)
 }
 
 func (d *Daemon) current() *state {
@@ -231,8 +388,11 @@ func (d *Daemon) Description(target string) string { return d.current().descript
 // Host returns the plugin host.
 func (d *Daemon) Host() *pluginhost.Host { return d.host }
 
-// Stop ends every plugin process.
-func (d *Daemon) Stop() { d.host.Stop() }
+// Stop ends the background retries and every plugin process.
+func (d *Daemon) Stop() {
+	d.bgStop()
+	d.host.Stop()
+}
 
 // Run beats every heartbeat until ctx is done (a start-up beat, then on
 // schedule), lets beats in flight finish within the grace period, and stops
@@ -253,6 +413,7 @@ func (d *Daemon) Run(ctx context.Context) {
 		Grace:  d.grace,
 		Run:    func(ctx context.Context, t scheduler.Tick) { d.beat(ctx, t) },
 	})
+	d.shutdown = ctx.Done()
 	sched := d.sched
 	d.mu.Unlock()
 	superviseCtx, stopSupervising := context.WithCancel(ctx)
@@ -306,7 +467,7 @@ func (d *Daemon) Reload(ctx context.Context, cfg *config.Config) error {
 	}
 	for _, instance := range old.instance {
 		if !inUse[instance] {
-			d.host.Forget(instance)
+			d.forget(instance)
 		}
 	}
 	plugins := map[string]bool{}
@@ -336,8 +497,14 @@ func (d *Daemon) beatTargets(name string) (*config.Heartbeat, []dispatch.Target)
 
 // beat runs one tick: with a health check, a start signal (to targets
 // that take it), the check, then success or fail carrying the check's
-// findings and the same run id; without one, a success signal.
+// findings and the same run id; without one, a success signal. A check cut
+// by shutdown sends nothing more: its result would say nothing about the
+// service.
 func (d *Daemon) beat(ctx context.Context, t scheduler.Tick) []dispatch.Outcome {
+	return d.beatWith(ctx, t, d.dispatcher)
+}
+
+func (d *Daemon) beatWith(ctx context.Context, t scheduler.Tick, disp *dispatch.Dispatcher) []dispatch.Outcome {
 	hb, targets := d.beatTargets(t.Heartbeat)
 	if hb == nil {
 		return nil
@@ -349,14 +516,20 @@ func (d *Daemon) beat(ctx context.Context, t scheduler.Tick) []dispatch.Outcome 
 		start := b
 		start.Signal = sdk.SignalStart
 		start.Message = "checking: " + hb.Check.Describe()
-		outcomes = append(outcomes, d.deliver(ctx, start, targets, deliveryDeadline(t.Next))...)
-		res := d.checks.Run(ctx, *hb.Check)
+		outcomes = append(outcomes, d.deliver(ctx, disp, start, targets, deliveryDeadline(t.Next))...)
+		checkCtx, stopCheck := d.checkContext(ctx)
+		res := d.checks.Run(checkCtx, *hb.Check)
+		stopCheck()
+		if res.Canceled {
+			d.logger.Info("health check cut by shutdown; nothing more is sent for this beat", "heartbeat", hb.Name, "result", res.Message, "duration", res.Latency.Round(time.Millisecond).String())
+			return outcomes
+		}
 		b.Message, b.Log, b.ExitCode, b.CheckLatency = res.Message, res.Output, res.ExitCode, res.Latency
 		if !res.OK {
 			b.Signal = sdk.SignalFail
-			d.logger.Warn("health check failed; reporting a failure", "heartbeat", hb.Name, "result", res.Message, "duration", res.Latency.Round(time.Millisecond))
+			d.logger.Warn("health check failed; reporting a failure", "heartbeat", hb.Name, "result", res.Message, "duration", res.Latency.Round(time.Millisecond).String())
 		} else {
-			d.logger.Debug("health check passed", "heartbeat", hb.Name, "result", res.Message, "duration", res.Latency.Round(time.Millisecond))
+			d.logger.Debug("health check passed", "heartbeat", hb.Name, "result", res.Message, "duration", res.Latency.Round(time.Millisecond).String())
 		}
 	}
 	deadline := deliveryDeadline(t.Next)
@@ -368,7 +541,27 @@ func (d *Daemon) beat(ctx context.Context, t scheduler.Tick) []dispatch.Outcome 
 			deadline = least
 		}
 	}
-	return append(outcomes, d.deliver(ctx, b, targets, deadline)...)
+	return append(outcomes, d.deliver(ctx, disp, b, targets, deadline)...)
+}
+
+// checkContext is ctx, also cut as soon as the daemon begins to stop: beats
+// in flight get the grace period to finish, but a check may run for
+// minutes, and its result would arrive after the daemon is gone.
+func (d *Daemon) checkContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	d.mu.RLock()
+	shutdown := d.shutdown
+	d.mu.RUnlock()
+	ctx, cancel := context.WithCancel(ctx)
+	if shutdown != nil {
+		go func() {
+			select {
+			case <-shutdown:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, cancel
 }
 
 // deadlineMargin ends a beat's retries a little before the heartbeat's next
@@ -376,6 +569,10 @@ func (d *Daemon) beat(ctx context.Context, t scheduler.Tick) []dispatch.Outcome 
 // instead of making the scheduler skip it as still in progress.
 const deadlineMargin = 100 * time.Millisecond
 
+// deliveryDeadline is when a beat's delivery ends. The scheduler keeps
+// next at least schedule.MinInterval after the tick, and the dispatcher
+// moves a deadline that is near or past (a tick that fired late) to leave
+// the first attempt some time.
 func deliveryDeadline(next time.Time) time.Time {
 	if next.IsZero() {
 		return next
@@ -391,8 +588,8 @@ func longestTimeout(targets []dispatch.Target) time.Duration {
 	return longest
 }
 
-func (d *Daemon) deliver(ctx context.Context, b sdk.Beat, targets []dispatch.Target, next time.Time) []dispatch.Outcome {
-	outcomes := d.dispatcher.Deliver(ctx, b, targets, next)
+func (d *Daemon) deliver(ctx context.Context, disp *dispatch.Dispatcher, b sdk.Beat, targets []dispatch.Target, next time.Time) []dispatch.Outcome {
+	outcomes := disp.Deliver(ctx, b, targets, next)
 	for _, o := range outcomes {
 		d.observer.Outcome(o)
 	}
@@ -410,24 +607,84 @@ func newRunID() string {
 }
 
 // Send delivers one beat now to every target of the named heartbeat, or of
-// every heartbeat when name is empty, health checks included.
+// every heartbeat when name is empty, health checks included. It returns
+// every outcome for the caller to report, so they are not logged as well.
 func (d *Daemon) Send(ctx context.Context, name string) ([]dispatch.Outcome, error) {
-	cfg := d.Config()
-	var out []dispatch.Outcome
-	found := false
-	for _, hb := range cfg.Heartbeats {
-		if name != "" && hb.Name != name {
-			continue
-		}
-		found = true
-		out = append(out, d.beat(ctx, scheduler.Tick{Heartbeat: hb.Name, Sequence: 1, ScheduledAt: d.clock.Now()})...)
+	heartbeats, err := d.selectHeartbeats(name)
+	if err != nil {
+		return nil, err
 	}
-	if !found && name != "" {
-		names := make([]string, 0, len(cfg.Heartbeats))
-		for _, hb := range cfg.Heartbeats {
-			names = append(names, hb.Name)
+	quiet := dispatch.New(d.host, nil)
+	var out []dispatch.Outcome
+	for _, hb := range heartbeats {
+		out = append(out, d.beatWith(ctx, scheduler.Tick{Heartbeat: hb.Name, Sequence: 1, ScheduledAt: d.clock.Now()}, quiet)...)
+	}
+	return out, nil
+}
+
+// selectHeartbeats returns the named heartbeat, or every one when name is
+// empty.
+func (d *Daemon) selectHeartbeats(name string) ([]*config.Heartbeat, error) {
+	cfg := d.Config()
+	if name == "" {
+		return cfg.Heartbeats, nil
+	}
+	names := make([]string, 0, len(cfg.Heartbeats))
+	for _, hb := range cfg.Heartbeats {
+		if hb.Name == name {
+			return []*config.Heartbeat{hb}, nil
 		}
-		return nil, fmt.Errorf("no heartbeat named %q in %s (heartbeats: %s)", name, cfg.File, strings.Join(names, ", "))
+		names = append(names, hb.Name)
+	}
+	return nil, fmt.Errorf("no heartbeat named %q in %s (heartbeats: %s)", name, cfg.File, strings.Join(names, ", "))
+}
+
+// PlannedBeat is what one beat of a heartbeat would send to one target.
+type PlannedBeat struct {
+	Heartbeat string
+	Target    string
+	Plugin    string
+	// Description is the target's description from its plugin, redacted.
+	Description string
+	// Signals are sent in this order: success; or, with a health check,
+	// start then success or fail by the check's result.
+	Signals []sdk.Signal
+	// NotTaken are the signals of the beat the target's plugin does not
+	// deliver: they are skipped.
+	NotTaken []sdk.Signal
+	// Check describes the health check without secrets; "" without one.
+	Check string
+}
+
+// DryRun returns what one beat of the named heartbeat (of every heartbeat
+// when name is empty) would send to each target, in config order. It sends
+// nothing and runs no health check.
+func (d *Daemon) DryRun(name string) ([]PlannedBeat, error) {
+	heartbeats, err := d.selectHeartbeats(name)
+	if err != nil {
+		return nil, err
+	}
+	st := d.current()
+	var out []PlannedBeat
+	for _, hb := range heartbeats {
+		signals := []sdk.Signal{sdk.SignalSuccess}
+		check := ""
+		if hb.Check != nil {
+			signals = []sdk.Signal{sdk.SignalStart, sdk.SignalSuccess, sdk.SignalFail}
+			check = hb.Check.Describe()
+		}
+		for _, name := range hb.Targets {
+			p := PlannedBeat{Heartbeat: hb.Name, Target: name, Plugin: st.cfg.Targets[name].Plugin, Description: st.descriptions[name], Check: check}
+			info, known := d.host.Info(st.instance[name])
+			for _, s := range signals {
+				if known && !info.Supports(s) {
+					p.NotTaken = append(p.NotTaken, s)
+					continue
+				}
+				p.Signals = append(p.Signals, s)
+			}
+			out = append(out, p)
+		}
 	}
 	return out, nil
 }

@@ -1,13 +1,16 @@
 package daemon
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
 
+	"github.com/seed-e9b80cf6/heartbeat/core/pluginhost"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
 )
 
@@ -18,29 +21,66 @@ const fileSuffix = "_file"
 // maxSecretFile bounds a secret file: secrets are short.
 const maxSecretFile = 64 << 10
 
+// configureTarget reads the target's secret files and configures instance
+// on p. Problems with the secret files come back together with the
+// plugin's own field errors, so every invalid setting is reported in one
+// run; the plugin's complaint about a setting whose file failed (say
+// "token is required") is dropped as a consequence of the first.
+func configureTarget(ctx context.Context, host *pluginhost.Host, p *pluginhost.Plugin, instance string, settings []byte) (string, error) {
+	settings, fileErrs := readSecretFiles(settings, p.Info())
+	desc, err := host.Configure(ctx, p, instance, settings)
+	if len(fileErrs) == 0 {
+		return desc, err
+	}
+	if err == nil {
+		host.Forget(instance)
+	} else if !isFieldError(err) {
+		return "", err // a timeout or a crash: not about the settings
+	}
+	failed := map[string]bool{}
+	for _, fe := range fileErrs {
+		failed[strings.TrimSuffix(fe.Field, fileSuffix)] = true
+	}
+	all := fileErrs
+	for _, fe := range sdk.AsFieldErrors(err) {
+		if !failed[fe.Field] {
+			all = append(all, fe)
+		}
+	}
+	return "", all
+}
+
+// isFieldError reports whether err is the plugin's verdict on settings.
+func isFieldError(err error) bool {
+	var fes sdk.FieldErrors
+	var fe sdk.FieldError
+	return errors.As(err, &fes) || errors.As(err, &fe)
+}
+
 // readSecretFiles replaces each top-level setting <name>_file by <name>
 // with the content of the file it names (without the final newline), for
 // settings the plugin declares as <name> but not as <name>_file (so the
-// http plugin's own ca_file stays a path).
-func readSecretFiles(settings []byte, info sdk.Info) ([]byte, error) {
+// http plugin's own ca_file stays a path). A <name>_file that cannot be
+// used is left out of the settings and reported in errs.
+func readSecretFiles(settings []byte, info sdk.Info) (out []byte, errs sdk.FieldErrors) {
 	if !strings.Contains(string(settings), fileSuffix+`"`) {
 		return settings, nil
 	}
 	var m map[string]any
 	if err := json.Unmarshal(settings, &m); err != nil {
-		return settings, nil //nolint:nilerr // the plugin reports malformed settings itself
+		return settings, nil // the plugin reports malformed settings itself
 	}
 	declared := make([]string, 0, len(info.Settings))
 	for _, s := range info.Settings {
 		declared = append(declared, s.Name)
 	}
-	var errs sdk.FieldErrors
 	for key, v := range m {
 		name, ok := strings.CutSuffix(key, fileSuffix)
 		if !ok || slices.Contains(declared, key) || !slices.Contains(declared, name) {
 			continue
 		}
 		path, ok := v.(string)
+		delete(m, key)
 		if !ok || path == "" {
 			errs.Add(key, "must be the path of a file holding the %s", name)
 			continue
@@ -54,13 +94,13 @@ func readSecretFiles(settings []byte, info sdk.Info) ([]byte, error) {
 			errs.Add(key, "%v", err)
 			continue
 		}
-		delete(m, key)
 		m[name] = strings.TrimRight(string(data), "\r\n")
 	}
-	if err := errs.Err(); err != nil {
-		return nil, err
+	out, err := json.Marshal(m)
+	if err != nil {
+		return settings, errs
 	}
-	return json.Marshal(m)
+	return out, errs
 }
 
 func readSmallFile(path string) ([]byte, error) {

@@ -37,14 +37,17 @@ func TestReadSecretFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := readSecretFiles([]byte(tt.settings), info)
+			got, errs := readSecretFiles([]byte(tt.settings), info)
 			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("err = %v, want %q", err, tt.err)
+				if errs == nil || !strings.Contains(errs.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", errs, tt.err)
+				}
+				if strings.Contains(string(got), "_file") {
+					t.Errorf("the failed file setting is still in %s", got)
 				}
 				return
 			}
-			if err != nil || string(got) != tt.want {
+			if err := errs.Err(); err != nil || string(got) != tt.want {
 				t.Errorf("got %s, %v; want %s", got, err, tt.want)
 			}
 		})

@@ -1,7 +1,8 @@
 // Package dispatch delivers one tick of a heartbeat to each of its targets:
 // each target concurrently, each attempt under a deadline, retryable
 // failures retried with exponential backoff and jitter, never past the
-// heartbeat's next beat.
+// heartbeat's next beat; a deadline that is near or already past (a tick
+// that fired late) still leaves the first attempt minFirstWindow.
 package dispatch
 
 import (
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,15 +70,59 @@ func (o Outcome) Kind() string {
 	return sdk.KindOf(o.Err).String()
 }
 
+// minFirstWindow is the least time a beat's first attempt gets, however
+// near (or past) the heartbeat's next beat is. It is well below the 900 ms
+// an on-time beat of a heartbeat firing every second gets, so it only
+// lifts deadlines that would leave an attempt no time at all, and a
+// hanging target still cannot hold a heartbeat past its next beat for
+// long.
+const minFirstWindow = 500 * time.Millisecond
+
+// remindEvery is how often a failure that keeps repeating is logged again
+// as an error, with its count.
+const remindEvery = time.Hour
+
 // Dispatcher delivers beats and logs each outcome once per state change
-// for errors that repeat, so a missing check does not flood the log.
+// for errors that repeat, so a missing check or a server that stays down
+// does not flood the log.
 type Dispatcher struct {
 	deliverer Deliverer
 	logger    hclog.Logger
 	sleep     func(ctx context.Context, d time.Duration) error
+	now       func() time.Time
 
 	mu    sync.Mutex
-	state map[[2]string]string // (heartbeat, target) -> last error text
+	state map[[2]string]*failing // (heartbeat, target) -> its current failure
+}
+
+// failing is a target's run of failures with the same error.
+type failing struct {
+	err      string
+	shape    string // err's kind and text with numbers left out
+	count    int
+	loggedAt time.Time // last logged as an error
+}
+
+// errorShape is what two errors must share to count as the same: the kind
+// and the text, numbers aside, so that a countdown, a duration or a port
+// in the message does not make every failure new.
+func errorShape(err error) string {
+	var b strings.Builder
+	b.WriteString(sdk.KindOf(err).String())
+	b.WriteByte(':')
+	digits := false
+	for _, r := range err.Error() {
+		if r >= '0' && r <= '9' {
+			if !digits {
+				b.WriteByte('#')
+			}
+			digits = true
+			continue
+		}
+		digits = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // New returns a Dispatcher.
@@ -84,12 +130,14 @@ func New(d Deliverer, logger hclog.Logger) *Dispatcher {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Dispatcher{deliverer: d, logger: logger, sleep: sleepCtx, state: map[[2]string]string{}}
+	return &Dispatcher{deliverer: d, logger: logger, sleep: sleepCtx, now: time.Now, state: map[[2]string]*failing{}}
 }
 
 // Deliver sends b to every target concurrently and returns one outcome per
 // target, in the order given. deadline (when not zero) is the heartbeat's
-// next beat: retries stop before it.
+// next beat: retries stop before it. It is never sooner than
+// minFirstWindow from now, so a beat whose deadline is near or past is
+// still sent.
 func (d *Dispatcher) Deliver(ctx context.Context, b sdk.Beat, targets []Target, deadline time.Time) []Outcome {
 	out := make([]Outcome, len(targets))
 	var wg sync.WaitGroup
@@ -111,12 +159,15 @@ func (d *Dispatcher) deliverOne(ctx context.Context, b sdk.Beat, t Target, deadl
 		o.Skipped = true
 		return o
 	}
+	start := time.Now()
 	if !deadline.IsZero() {
+		if least := start.Add(minFirstWindow); deadline.Before(least) {
+			deadline = least
+		}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
-	start := time.Now()
 	backoff := t.Policy.Backoff
 	for attempt := 1; ; attempt++ {
 		o.Attempts = attempt
@@ -152,7 +203,8 @@ func (d *Dispatcher) deliverOne(ctx context.Context, b sdk.Beat, t Target, deadl
 	return o
 }
 
-// report logs o: failures once per change of error, recoveries once.
+// report logs o: a failure when its error changes, then again only every
+// remindEvery while it lasts; a recovery once.
 func (d *Dispatcher) report(o Outcome) {
 	key := [2]string{o.Heartbeat, o.Target}
 	args := []any{"heartbeat", o.Heartbeat, "target", o.Target, "signal", o.Signal.String(), "attempts", o.Attempts, "duration", o.Duration.Round(time.Millisecond)}
@@ -160,28 +212,53 @@ func (d *Dispatcher) report(o Outcome) {
 		d.logger.Debug("signal not supported by the target; not sent", args...)
 		return
 	}
+	now := d.now()
+	// Decided under the lock: recovered (with the failures it ends), or
+	// the failure and whether it is new or due for a reminder.
+	var recovered, repeat bool
+	var cur failing
+	var shape string
+	if o.Err != nil {
+		shape = errorShape(o.Err)
+	}
 	d.mu.Lock()
-	prev, hadErr := d.state[key]
-	if o.Err == nil {
+	prev := d.state[key]
+	switch {
+	case o.Err == nil:
+		if prev != nil {
+			recovered, cur = true, *prev
+		}
 		delete(d.state, key)
-	} else {
-		d.state[key] = o.Err.Error()
+	case prev == nil || prev.shape != shape:
+		d.state[key] = &failing{err: o.Err.Error(), shape: shape, count: 1, loggedAt: now}
+		cur = *d.state[key]
+	default:
+		prev.err = o.Err.Error()
+		prev.count++
+		repeat = now.Sub(prev.loggedAt) < remindEvery
+		if !repeat {
+			prev.loggedAt = now
+		}
+		cur = *prev
 	}
 	d.mu.Unlock()
 	if o.Err == nil {
-		if hadErr {
-			d.logger.Info("beat delivered again after failures", append(args, "result", o.Result.Detail)...)
+		if recovered {
+			d.logger.Info("beat delivered again after failures", append(args, "failures", cur.count, "result", o.Result.Detail)...)
 			return
 		}
 		d.logger.Info("beat delivered", append(args, "result", o.Result.Detail)...)
 		return
 	}
-	args = append(args, "reason", o.Kind(), "error", o.Err.Error())
-	if hadErr && prev == o.Err.Error() && !sdk.KindOf(o.Err).Retryable() {
-		d.logger.Debug("beat not delivered (same error as before)", args...)
-		return
+	args = append(args, "reason", o.Kind(), "error", cur.err)
+	switch {
+	case repeat:
+		d.logger.Debug("beat not delivered (same error as before)", append(args, "failures", cur.count)...)
+	case cur.count > 1:
+		d.logger.Error("beat still not delivered (same error; repeats are logged at debug level)", append(args, "failures", cur.count)...)
+	default:
+		d.logger.Error("beat not delivered", args...)
 	}
-	d.logger.Error("beat not delivered", args...)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -372,7 +372,8 @@ func TestLogsOncePerStateChange(t *testing.T) {
 		{nil, 2, 1},
 		{notFound, 3, 1}, // failing again after a recovery is logged
 		{temp, 4, 1},
-		{temp, 5, 1}, // retryable failures are logged each time
+		{temp, 4, 1}, // a retryable failure that repeats is logged once too
+		{temp, 4, 1},
 	}
 	var next error
 	f := &fakeDeliverer{beat: func(context.Context, string, sdk.Beat) (sdk.Result, error) {

@@ -3,6 +3,7 @@
 package pluginhost
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,33 +23,101 @@ type Found struct {
 	SHA256 []byte
 }
 
+// Skipped is a file named like a plugin that cannot be one.
+type Skipped struct {
+	Name string
+	Path string
+	// Reason says why, and the fix: "not executable: run chmod +x ...".
+	Reason string
+}
+
 // Discover lists the plugins in dir: regular, executable files named
 // heartbeat-target-<name>. Directories, other files and files without an
 // execute bit are skipped.
 func Discover(dir string) ([]Found, error) {
+	found, _, err := Scan(dir)
+	return found, err
+}
+
+// Scan lists the plugins in dir as Discover does, and the files named like
+// plugins that are not usable, with the reason. Backup files (a name ending
+// in ~) are neither. Nothing is run.
+func Scan(dir string) ([]Found, []Skipped, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, fmt.Errorf("plugin directory %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("plugin directory %s: %w", dir, err)
 	}
 	entries, err := os.ReadDir(abs)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the plugin directory: %w (set plugin_dir in the config, --plugin-dir or HEARTBEAT_PLUGIN_DIR)", err)
+		return nil, nil, fmt.Errorf("cannot read the plugin directory: %w (set plugin_dir in the config, --plugin-dir or HEARTBEAT_PLUGIN_DIR)", err)
 	}
 	var found []Found
+	var skipped []Skipped
 	for _, e := range entries {
 		name, ok := strings.CutPrefix(e.Name(), sdk.BinaryPrefix)
 		if !ok || name == "" || strings.HasSuffix(name, "~") {
 			continue
 		}
 		path := filepath.Join(abs, e.Name())
-		info, err := os.Stat(path) // follows symlinks: the target must be a regular file
-		if err != nil || !info.Mode().IsRegular() || info.Mode().Perm()&0o111 == 0 {
+		if reason := unusable(path); reason != "" {
+			skipped = append(skipped, Skipped{Name: name, Path: path, Reason: reason})
 			continue
 		}
 		found = append(found, Found{Name: name, Path: path})
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].Name < found[j].Name })
-	return found, nil
+	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Name < skipped[j].Name })
+	return found, skipped, nil
+}
+
+// WhyNotFound explains why dir offers no plugin called name although a
+// file of that name is there, e.g. "/p/heartbeat-target-x is not
+// executable: run chmod +x /p/heartbeat-target-x". It returns "" when dir
+// holds no such file (or a usable one).
+func WhyNotFound(dir, name string) string {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
+		return ""
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	path := filepath.Join(abs, sdk.BinaryPrefix+name)
+	if _, err := os.Lstat(path); err != nil {
+		return ""
+	}
+	if reason := unusable(path); reason != "" {
+		return path + " is " + reason
+	}
+	return ""
+}
+
+// unusable says why path cannot be run as a plugin, "" when it can.
+func unusable(path string) string {
+	info, err := os.Stat(path) // follows symlinks: the target must be a regular file
+	switch {
+	case err != nil:
+		if target, lerr := os.Readlink(path); lerr == nil {
+			return fmt.Sprintf("a symlink to %s, which cannot be read (%v): fix or remove the link", target, cause(err))
+		}
+		return fmt.Sprintf("not readable: %v", cause(err))
+	case info.IsDir():
+		return "a directory, not a program: remove it or give it another name"
+	case !info.Mode().IsRegular():
+		return "not a regular file: a plugin is a program file"
+	case info.Mode().Perm()&0o111 == 0:
+		return "not executable: run chmod +x " + path
+	}
+	return ""
+}
+
+// cause drops the path os errors repeat.
+func cause(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // Lookup returns the plugin called name from found.

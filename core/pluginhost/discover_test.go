@@ -34,22 +34,25 @@ func TestDiscover(t *testing.T) {
 		file  string
 		make  func(name string)
 		found string // plugin name when found, "" when skipped
+		// reason is part of the reason Scan gives for skipping the file; ""
+		// when the file is not named like a plugin at all.
+		reason string
 	}{
-		{"heartbeat-target-http", func(n string) { write(filepath.Join(dir, n), 0o755) }, "http"},
-		{"heartbeat-target-owner-only", func(n string) { write(filepath.Join(dir, n), 0o700) }, "owner-only"},
-		{"heartbeat-target-noexec", func(n string) { write(filepath.Join(dir, n), 0o644) }, ""},
+		{"heartbeat-target-http", func(n string) { write(filepath.Join(dir, n), 0o755) }, "http", ""},
+		{"heartbeat-target-owner-only", func(n string) { write(filepath.Join(dir, n), 0o700) }, "owner-only", ""},
+		{"heartbeat-target-noexec", func(n string) { write(filepath.Join(dir, n), 0o644) }, "", "not executable: run chmod +x " + filepath.Join(dir, "heartbeat-target-noexec")},
 		{"heartbeat-target-adir", func(n string) {
 			if err := os.Mkdir(filepath.Join(dir, n), 0o755); err != nil {
 				t.Fatal(err)
 			}
-		}, ""},
-		{"other-binary", func(n string) { write(filepath.Join(dir, n), 0o755) }, ""},
-		{"heartbeat-target-", func(n string) { write(filepath.Join(dir, n), 0o755) }, ""},
-		{"heartbeat-target-old~", func(n string) { write(filepath.Join(dir, n), 0o755) }, ""},
-		{"heartbeat-target-linked", func(n string) { link(realBinary, n) }, "linked"},
-		{"heartbeat-target-broken", func(n string) { link(filepath.Join(elsewhere, "missing"), n) }, ""},
-		{"heartbeat-target-linktext", func(n string) { link(realText, n) }, ""},
-		{"heartbeat-target-linkdir", func(n string) { link(elsewhere, n) }, ""},
+		}, "", "a directory"},
+		{"other-binary", func(n string) { write(filepath.Join(dir, n), 0o755) }, "", ""},
+		{"heartbeat-target-", func(n string) { write(filepath.Join(dir, n), 0o755) }, "", ""},
+		{"heartbeat-target-old~", func(n string) { write(filepath.Join(dir, n), 0o755) }, "", ""},
+		{"heartbeat-target-linked", func(n string) { link(realBinary, n) }, "linked", ""},
+		{"heartbeat-target-broken", func(n string) { link(filepath.Join(elsewhere, "missing"), n) }, "", "a symlink to " + filepath.Join(elsewhere, "missing")},
+		{"heartbeat-target-linktext", func(n string) { link(realText, n) }, "", "not executable"},
+		{"heartbeat-target-linkdir", func(n string) { link(elsewhere, n) }, "", "a directory"},
 	}
 	for _, tc := range tests {
 		tc.make(tc.file)
@@ -57,6 +60,13 @@ func TestDiscover(t *testing.T) {
 	found, err := Discover(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	scanned, skipped, err := Scan(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(Names(scanned), ",") != strings.Join(Names(found), ",") {
+		t.Errorf("Scan found %v, Discover %v", Names(scanned), Names(found))
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -78,6 +88,25 @@ func TestDiscover(t *testing.T) {
 				if !filepath.IsAbs(got.Path) {
 					t.Errorf("path %s is not absolute", got.Path)
 				}
+			}
+			var skip *Skipped
+			for i := range skipped {
+				if filepath.Base(skipped[i].Path) == tc.file {
+					skip = &skipped[i]
+				}
+			}
+			switch {
+			case tc.reason == "" && skip != nil:
+				t.Errorf("reported as skipped (%+v); want it ignored or found", *skip)
+			case tc.reason != "" && skip == nil:
+				t.Errorf("not reported as skipped; want a reason with %q", tc.reason)
+			case skip != nil && !strings.Contains(skip.Reason, tc.reason):
+				t.Errorf("reason %q lacks %q", skip.Reason, tc.reason)
+			case skip != nil && WhyNotFound(dir, skip.Name) != skip.Path+" is "+skip.Reason:
+				t.Errorf("WhyNotFound(%s) = %q; want %q", skip.Name, WhyNotFound(dir, skip.Name), skip.Path+" is "+skip.Reason)
+			}
+			if tc.found != "" && WhyNotFound(dir, tc.found) != "" {
+				t.Errorf("WhyNotFound(%s) = %q for a usable plugin", tc.found, WhyNotFound(dir, tc.found))
 			}
 		})
 	}
@@ -115,6 +144,18 @@ func TestDiscoverMissingDir(t *testing.T) {
 	for _, want := range []string{"plugin directory", "--plugin-dir", "HEARTBEAT_PLUGIN_DIR"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+func TestWhyNotFoundOnlyLooksInDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(filepath.Dir(dir), "heartbeat-target-x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"", "missing", "../x", "..", ".", "a/b"} {
+		if got := WhyNotFound(dir, name); got != "" {
+			t.Errorf("WhyNotFound(%q) = %q, want \"\"", name, got)
 		}
 	}
 }

@@ -75,9 +75,12 @@ type builder struct {
 	}
 	warn   bool       // record everys, for textWarnings
 	everys []everyUse // each `every N <period>`
-	total  int
-	thrown bool // later itself would have thrown
-	big    bool // a list grew past our limits
+	// zeroStep: the current `every` was written with a step of 0, which
+	// later reads as 1; recorded for a warning.
+	zeroStep bool
+	total    int
+	thrown   bool // later itself would have thrown
+	big      bool // a list grew past our limits
 }
 
 // listAt returns list i; the pointer is valid until the next list is made.
@@ -222,7 +225,11 @@ func (b *builder) addKey(name key, min, max float64) {
 	l := b.listAt(b.listOf(name))
 	if b.every != 0 && !isNaN(b.every) {
 		if b.warn {
-			b.everys = append(b.everys, everyUse{name.k, b.every})
+			n := b.every
+			if b.zeroStep {
+				n = 0
+			}
+			b.everys = append(b.everys, everyUse{name.k, n})
 		}
 		b.values = b.ap(min, max, b.every)
 		b.last.k, b.last.x, b.last.c, b.last.m, b.last.set, b.last.into = name, b.every, l.vals.n, max, true, b.cur
@@ -247,7 +254,7 @@ func (b *builder) addKey(name key, min, max float64) {
 		b.push(l, v)
 		b.total++
 	}
-	b.values, b.every, b.modifier, b.applyMin, b.applyMax = span{}, 0, 0, false, false
+	b.values, b.every, b.modifier, b.applyMin, b.applyMax, b.zeroStep = span{}, 0, 0, false, false, false
 }
 
 // strictlyIncreasing reports whether vals is strictly increasing (which
@@ -538,7 +545,9 @@ func (p *parser) every() {
 	default:
 		b.every = 1
 		if t, text := p.take(tRank.set(), t, s, e); t == tRank {
-			b.every = or(rankValue(text), 1)
+			v := rankValue(text)
+			b.every = or(v, 1)
+			b.zeroStep = b.warn && v == 0
 		}
 		period := p.timePeriod()
 		switch t, _, e := p.peek(tStart.set() | tBetween.set()); t {

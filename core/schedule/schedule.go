@@ -25,7 +25,9 @@ type cronSched interface {
 	Next(time.Time) time.Time
 }
 
-// Parse parses a later.js text expression; evaluated in UTC.
+// Parse parses a later.js text expression; evaluated in UTC. A
+// frequency that never fires (again) is an error; it is a
+// *NeverFiresError, which still holds the schedule for debugging views.
 func Parse(expr string) (*Schedule, error) {
 	now := wallClockMS()
 	s, err := parseTextAt(expr, now)
@@ -36,16 +38,26 @@ func Parse(expr string) (*Schedule, error) {
 		return s, nil
 	}
 	if s.prog.neverFires(now) {
-		return nil, fmt.Errorf("frequency %q never fires again (no occurrence before 2100)", expr)
+		return nil, &NeverFiresError{Schedule: s, msg: fmt.Sprintf("frequency %q never fires again (no occurrence before 2100)", expr)}
 	}
 	if _, ok := s.NextFire(time.UnixMilli(now)); !ok {
 		if len(s.prog.scheds) == 0 {
-			return nil, fmt.Errorf("frequency %q never fires: it says nothing about when to fire", expr)
+			return nil, &NeverFiresError{Schedule: s, msg: fmt.Sprintf("frequency %q never fires: it says nothing about when to fire", expr)}
 		}
-		return nil, fmt.Errorf("frequency %q never fires again (no occurrence before 2100)", expr)
+		return nil, &NeverFiresError{Schedule: s, msg: fmt.Sprintf("frequency %q never fires again (no occurrence before 2100)", expr)}
 	}
 	return s, nil
 }
+
+// NeverFiresError reports a frequency that parses but never fires again.
+type NeverFiresError struct {
+	// Schedule is the parsed frequency, for views that show what later.js
+	// computes for it anyway.
+	Schedule *Schedule
+	msg      string
+}
+
+func (e *NeverFiresError) Error() string { return e.msg }
 
 // parseText parses expr without checking that it still fires; compiledAt
 // stands for the moment later.js would compile it, which later consults
@@ -92,6 +104,46 @@ func (s *Schedule) Warnings() []string {
 	p.init(s.expr, true)
 	p.run()
 	return textWarnings(&p.b)
+}
+
+// zeroDelayWarning is the warning for a frequency whose later.js timer
+// fires again less than a second after each fire.
+const zeroDelayWarning = "later.js fires this frequency less than a second after each fire (every millisecond for a range that ends before it starts); heartbeat waits 1s between beats instead, so it beats every second"
+
+// zeroDelayLookahead is how many fires WarningsAt follows.
+const zeroDelayLookahead = 10
+
+// HeldRun is how many fires in a row NextBeat must hold back before a
+// frequency counts as one that later.js fires with (almost) no delay. A
+// single held fire is not such a frequency: a timer started just before
+// an occurrence (every 1 minute at hh:mm:59.7) fires once too soon in
+// later.js, then on time.
+const HeldRun = 2
+
+// WarningsAt is Warnings plus what the fire times from now show: a
+// frequency that later.js fires again less than a second after each fire,
+// which the daemon slows to one beat a second.
+func (s *Schedule) WarningsAt(now time.Time) []string {
+	w := s.Warnings()
+	prev, run := now, 0
+	for i := 0; i < zeroDelayLookahead; i++ {
+		next, ok, held := s.NextBeat(prev, prev)
+		if !ok {
+			break
+		}
+		if run = heldRun(run, held); run >= HeldRun {
+			return append(w, zeroDelayWarning)
+		}
+		prev = next
+	}
+	return w
+}
+
+func heldRun(run int, held bool) int {
+	if held {
+		return run + 1
+	}
+	return 0
 }
 
 func (s *Schedule) location() *time.Location {
@@ -220,4 +272,46 @@ func (s *Schedule) NextFire(now time.Time) (time.Time, bool) {
 		cur += int64(maxTimeout)
 	}
 	return time.Time{}, false
+}
+
+// MinInterval is the shortest time between two beats of one heartbeat.
+// later.js's setInterval waits this long when its next occurrence is
+// under a second away and there is no second one; when the second one is
+// under a second away too it fires sooner, for some frequencies after
+// every fire and with no delay at all (every millisecond), which the
+// daemon never does.
+const MinInterval = time.Second
+
+// NextBeat is the fire time the daemon uses after a beat that was due at
+// prev and fired at now (prev == now for the start-up beat and for an
+// ideal timer). For a later.js frequency it is NextFire(now), never
+// sooner than MinInterval after now; held reports that later.js would
+// have fired sooner (HeldRun such fires in a row make a frequency that
+// later.js fires with no delay). A cron expression fires at its listed
+// times: the first one after now that is at least MinInterval after prev.
+func (s *Schedule) NextBeat(prev, now time.Time) (next time.Time, ok, held bool) {
+	if s.cron != nil {
+		from := now
+		if f := prev.Add(MinInterval - time.Nanosecond); f.After(from) {
+			from = f
+		}
+		next, ok = s.cronNextFire(from)
+		return next, ok, false
+	}
+	if prev.After(now) {
+		now = prev
+	}
+	next, ok = s.NextFire(now)
+	if !ok {
+		return next, false, false
+	}
+	cur := toMS(now)
+	floor := float64(cur) + float64(MinInterval/time.Millisecond)
+	if float64(toMS(next)) >= floor {
+		return next, true, false
+	}
+	if floor >= end2100 {
+		return time.Time{}, false, false
+	}
+	return time.UnixMilli(int64(floor)).In(s.location()), true, true
 }

@@ -41,6 +41,10 @@ func (w *warnList) add(m string) {
 // argument.
 func everyWarning(e everyUse) string {
 	n := e.n
+	if n == 0 {
+		one := periodNames[e.k]
+		return "'every 0' is read as 'every 1': this fires every " + one + ", as 'every 1 " + one + "' does; write that instead"
+	}
 	if n <= 1 || isNaN(n) || e.k == kYear || e.k == kDow {
 		return ""
 	}
@@ -100,13 +104,13 @@ func (w *warnList) defWarnings(b *builder, i, end int) {
 			continue
 		}
 		if len(vals) == 0 {
-			w.add("a " + periodNames[k.k] + " range in this frequency ends before it starts, so it matches nothing and later then behaves erratically; write ranges from low to high")
+			w.add(aPeriod(k.k) + " range in this frequency ends before it starts, so it matches nothing and later then behaves erratically; write ranges from low to high")
 		}
 		if !sortedVals(vals) {
 			w.add(periodNames[k.k] + " values are not in increasing order; later then only finds the first one, so list them from low to high (e.g. 'at 9:00 and 17:00', 'on mon and fri')")
 		}
 		if outOfRange(k.k, vals) {
-			w.add("a " + periodNames[k.k] + " value is out of range; later then fires at odd times")
+			w.add(aPeriod(k.k) + " value is out of range; later then fires at odd times")
 		}
 	}
 	if b.listAt(i).def < b.nScheds { // a schedule, not an exception
@@ -156,6 +160,14 @@ func outOfRange(k kind, vals []float64) bool {
 		}
 	}
 	return false
+}
+
+// aPeriod is the period's name after "a" or "an".
+func aPeriod(k kind) string {
+	if k == kHour {
+		return "an " + periodNames[k]
+	}
+	return "a " + periodNames[k]
 }
 
 // g formats v as fmt's %g does.

@@ -1,9 +1,11 @@
 // Package scheduler fires the ticks of every heartbeat from one timer.
 //
-// Fire times follow the wall clock (later.js semantics). The timer never
-// sleeps longer than maxSleep, so a suspend or a clock jump is noticed
-// within a second: after a jump forward a heartbeat beats once and goes on
-// from the new time; after a jump back nothing is repeated.
+// Fire times follow the wall clock (later.js semantics), and a heartbeat
+// never fires sooner than schedule.MinInterval after its previous fire,
+// even when later.js would fire with no delay. The timer never sleeps
+// longer than maxSleep, so a suspend or a clock jump is noticed within a
+// second: after a jump forward a heartbeat beats once and goes on from the
+// new time; after a jump back nothing is repeated.
 package scheduler
 
 import (
@@ -63,6 +65,9 @@ type Scheduler struct {
 	mu       sync.Mutex
 	inFlight map[string]bool
 	skipped  map[string]uint64
+	// streak counts the ticks skipped in a row: only the first of a run
+	// of skips is logged as a warning.
+	streak map[string]uint64
 }
 
 // New returns a scheduler; nothing fires until Run.
@@ -73,7 +78,7 @@ func New(opts Options) *Scheduler {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	return &Scheduler{opts: opts, update: make(chan []Job), inFlight: map[string]bool{}, skipped: map[string]uint64{}}
+	return &Scheduler{opts: opts, update: make(chan []Job), inFlight: map[string]bool{}, skipped: map[string]uint64{}, streak: map[string]uint64{}}
 }
 
 type entry struct {
@@ -82,6 +87,10 @@ type entry struct {
 	ok    bool // false: never fires again
 	seq   uint64
 	index int
+	// heldRun counts the fires in a row that later.js would have sent
+	// sooner; warned: the zero-delay warning was logged for this job.
+	heldRun int
+	warned  bool
 }
 
 type entryHeap []*entry
@@ -186,16 +195,13 @@ func (s *Scheduler) apply(h *entryHeap, byName map[string]*entry, jobs []Job, ad
 
 // fire starts one tick of e (unless its previous one still runs) and
 // computes e's next fire time from now, as later.js re-arms its timer from
-// the moment it fired.
+// the moment it fired, never sooner than schedule.MinInterval after it.
 func (s *Scheduler) fire(ctx context.Context, wg *sync.WaitGroup, h *entryHeap, e *entry, now time.Time, startup bool) {
 	scheduled := now
 	if !startup {
 		scheduled = e.next
 	}
-	e.next, e.ok = e.job.Schedule.NextFire(now)
-	if !e.ok {
-		s.opts.Logger.Warn("heartbeat has no further fire time; it stops beating", "heartbeat", e.job.Name, "frequency", e.job.Schedule.String())
-	}
+	s.plan(e, scheduled, now)
 	e.seq++
 	heap.Fix(h, e.index)
 	t := Tick{Heartbeat: e.job.Name, Sequence: e.seq, ScheduledAt: scheduled, Startup: startup}
@@ -205,13 +211,24 @@ func (s *Scheduler) fire(ctx context.Context, wg *sync.WaitGroup, h *entryHeap, 
 	s.mu.Lock()
 	if s.inFlight[e.job.Name] {
 		s.skipped[e.job.Name]++
-		n := s.skipped[e.job.Name]
+		s.streak[e.job.Name]++
+		n, streak := s.skipped[e.job.Name], s.streak[e.job.Name]
 		s.mu.Unlock()
-		s.opts.Logger.Warn("previous beat still in progress; skipping this one", "heartbeat", e.job.Name, "scheduled_at", scheduled.UTC().Format(time.RFC3339Nano), "skipped_total", n)
+		args := []any{"heartbeat", e.job.Name, "scheduled_at", scheduled.UTC().Format(time.RFC3339Nano), "skipped_total", n}
+		if streak == 1 {
+			s.opts.Logger.Warn("previous beat still in progress; skipping this one (further skips are logged at debug level until a beat starts)", args...)
+		} else {
+			s.opts.Logger.Debug("previous beat still in progress; skipping this one", args...)
+		}
 		return
 	}
+	streak := s.streak[e.job.Name]
+	delete(s.streak, e.job.Name)
 	s.inFlight[e.job.Name] = true
 	s.mu.Unlock()
+	if streak > 0 {
+		s.opts.Logger.Info("previous beat finished; beating again", "heartbeat", e.job.Name, "skipped", streak)
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -224,6 +241,25 @@ func (s *Scheduler) fire(ctx context.Context, wg *sync.WaitGroup, h *entryHeap, 
 	}()
 }
 
+// plan sets e's next fire time after a fire due at prev that ran at now.
+// Conditions that repeat with every fire are logged once per job.
+func (s *Scheduler) plan(e *entry, prev, now time.Time) {
+	var held bool
+	e.next, e.ok, held = e.job.Schedule.NextBeat(prev, now)
+	if !e.ok {
+		s.opts.Logger.Warn("heartbeat has no further fire time; it stops beating", "heartbeat", e.job.Name, "frequency", e.job.Schedule.String())
+	}
+	if held {
+		e.heldRun++
+	} else {
+		e.heldRun = 0
+	}
+	if e.heldRun >= schedule.HeldRun && !e.warned {
+		e.warned = true
+		s.opts.Logger.Warn("later.js would fire this frequency less than a second after each fire; beating once a second instead (see heartbeat validate)", "heartbeat", e.job.Name, "frequency", e.job.Schedule.String())
+	}
+}
+
 // clockWentBack re-plans every heartbeat from the new wall-clock time:
 // waiting for the old fire times would leave the monitoring tool without
 // beats for as long as the clock went back.
@@ -231,7 +267,7 @@ func (s *Scheduler) clockWentBack(h *entryHeap, before, now time.Time) {
 	s.opts.Logger.Warn("the system clock went back; re-planning every heartbeat from the new time", "by", before.Sub(now).Round(time.Millisecond))
 	for _, e := range *h {
 		if e.ok {
-			e.next, e.ok = e.job.Schedule.NextFire(now)
+			s.plan(e, now, now)
 		}
 	}
 	heap.Init(h)

@@ -368,9 +368,9 @@ func TestStartupBeatThenSchedule(t *testing.T) {
 					if tk.Startup != (i == 0) {
 						t.Errorf("%s tick %d: Startup = %v", j.Name, i, tk.Startup)
 					}
-					next, ok := j.Schedule.NextFire(tk.ScheduledAt)
+					next, ok, _ := j.Schedule.NextBeat(tk.ScheduledAt, tk.ScheduledAt)
 					if !ok || !tk.Next.Equal(next) {
-						t.Errorf("%s tick %d: Next = %v, want NextFire(%v) = %v", j.Name, i, tk.Next, tk.ScheduledAt, next)
+						t.Errorf("%s tick %d: Next = %v, want NextBeat(%v) = %v", j.Name, i, tk.Next, tk.ScheduledAt, next)
 					}
 					if i+1 < len(got) && !got[i+1].ScheduledAt.Equal(tk.Next) {
 						t.Errorf("%s tick %d announced %v as next, but the next tick was at %v", j.Name, i, tk.Next, got[i+1].ScheduledAt)
@@ -422,6 +422,14 @@ func TestNoOverlap(t *testing.T) {
 	logs := h.logs.String()
 	if n := strings.Count(logs, "previous beat still in progress; skipping this one"); n != 2 {
 		t.Errorf("logged %d skips, want 2:\n%s", n, logs)
+	}
+	// A run of skips is one warning, then debug lines, then one line when
+	// the heartbeat beats again.
+	if n := strings.Count(logs, "[WARN]  previous beat still in progress"); n != 1 {
+		t.Errorf("%d skip warnings, want 1 for the run of skips:\n%s", n, logs)
+	}
+	if n := strings.Count(logs, "previous beat finished; beating again: heartbeat=slow skipped=2"); n != 1 {
+		t.Errorf("%d lines say slow beats again after 2 skips, want 1:\n%s", n, logs)
 	}
 	if !strings.Contains(logs, "heartbeat=slow") || !strings.Contains(logs, "skipped_total=2") || strings.Contains(logs, "heartbeat=fast") {
 		t.Errorf("skip lines should name slow with a running total:\n%s", logs)

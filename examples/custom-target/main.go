@@ -36,19 +36,23 @@ func (fileTarget) Info() sdk.Info {
 }
 
 type settings struct {
-	Path string `json:"path"`
+	Path string `json:"path" heartbeat:"required"`
+}
+
+// Validate checks what the types cannot; Decode calls it and reports its
+// errors together with unknown settings, wrong types and missing ones.
+func (s *settings) Validate() error {
+	var errs sdk.FieldErrors
+	if s.Path != "" && !filepath.IsAbs(s.Path) {
+		errs.Add("path", "must be an absolute path, not %q", s.Path)
+	}
+	return errs.Err()
 }
 
 func (fileTarget) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
 	var s settings
 	if err := req.Settings.Decode(&s); err != nil {
-		return nil, err
-	}
-	if s.Path == "" {
-		return nil, sdk.FieldError{Field: "path", Message: "is required: the file to append beats to"}
-	}
-	if !filepath.IsAbs(s.Path) {
-		return nil, sdk.FieldError{Field: "path", Message: "must be an absolute path"}
+		return nil, err // every invalid setting at once
 	}
 	return &fileInstance{path: s.Path}, nil
 }

@@ -92,10 +92,11 @@ type config struct {
 // parseSettings validates settings, reporting every invalid one.
 func parseSettings(s sdk.Settings, logger hclog.Logger) (config, error) {
 	var raw rawSettings
-	if err := s.Decode(&raw); err != nil {
-		// Later checks would only repeat these errors in other words.
-		return config{}, err
-	}
+	// Every problem is reported at once: decoding's, then the checks'
+	// below, except for settings that failed to decode (their zero value
+	// would only repeat the problem in other words).
+	var decoded sdk.FieldErrors
+	decoded.Merge(s.Decode(&raw))
 	var errs sdk.FieldErrors
 	cfg := config{
 		create:  raw.Create,
@@ -157,6 +158,8 @@ func parseSettings(s sdk.Settings, logger hclog.Logger) (config, error) {
 		cfg.display = displayURL(base, pingKey) + "/" + slug
 		cfg.fix = "fix ping_key or slug, or set create: true to have Healthchecks create it"
 		cfg.hosted = base.Hostname() == hostedHost
+	case decoded.Has("ping_url") || decoded.Has("uuid") || decoded.Has("ping_key") || decoded.Has("slug") || decoded.Has("base_url"):
+		// The check's address was given, in a form that did not decode.
 	default:
 		errs.Add("ping_url", "missing: set ping_url (the check's ping URL as Healthchecks shows it), or base_url with uuid, or base_url with ping_key and slug")
 	}
@@ -181,7 +184,8 @@ func parseSettings(s sdk.Settings, logger hclog.Logger) (config, error) {
 	if raw.CAFile != "" && raw.InsecureSkipVerify {
 		logger.Warn("insecure_skip_verify is set, so ca_file is not used: certificates are not verified")
 	}
-	return cfg, errs.Err()
+	decoded.Merge(errs.Err())
+	return cfg, decoded.Err()
 }
 
 func (c *config) setUUID(base *url.URL, id, setting string) {

@@ -36,6 +36,7 @@ func (target) Info() sdk.Info {
 			{Name: "fail_url", Type: "url", Secret: true, Description: "URL requested when a health check fails; without it a failed check sends nothing"},
 			{Name: "ca_file", Type: "path", Description: "PEM CA certificates to trust besides the system's"},
 			{Name: "insecure_skip_verify", Type: "bool", Default: "false", Description: "do not verify the server's certificate"},
+			{Name: "follow_redirects", Type: "string", Default: string(httpclient.RedirectsSameHost), Description: "same_host: follow redirects on the same host (same scheme and port, or http to https); none: a redirect is the answer. A redirect to another host or to plain http is never followed"},
 		},
 	}
 }
@@ -53,6 +54,7 @@ type settings struct {
 	// instead of the setting.
 	CAFile             string `json:"ca_file"`
 	InsecureSkipVerify bool   `json:"insecure_skip_verify"`
+	FollowRedirects    string `json:"follow_redirects"`
 }
 
 func (s settings) tls() httpclient.TLSSettings {
@@ -61,18 +63,19 @@ func (s settings) tls() httpclient.TLSSettings {
 
 func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
 	var s settings
-	if err := req.Settings.Decode(&s); err != nil {
-		return nil, err
-	}
+	// Decoding problems and the checks below are reported together; a
+	// setting that failed to decode is not checked again (Merge).
 	var errs sdk.FieldErrors
+	errs.Merge(req.Settings.Decode(&s))
+	var checks sdk.FieldErrors
 	if s.URL == "" {
-		errs.Add("url", "is required: the URL to request on every beat")
+		checks.Add("url", "is required: the URL to request on every beat")
 	} else if err := checkURL(s.URL); err != nil {
-		errs.Add("url", "%v", err)
+		checks.Add("url", "%v", err)
 	}
 	if s.FailURL != "" {
 		if err := checkURL(s.FailURL); err != nil {
-			errs.Add("fail_url", "%v", err)
+			checks.Add("fail_url", "%v", err)
 		}
 	}
 	method := strings.ToUpper(strings.TrimSpace(s.Method))
@@ -82,32 +85,37 @@ func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instan
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch:
 	default:
-		errs.Add("method", "%q is not supported; use GET, HEAD, POST, PUT or PATCH", s.Method)
+		checks.Add("method", "%q is not supported; use GET, HEAD, POST, PUT or PATCH", s.Method)
 	}
 	if method == http.MethodHead && s.Body != "" {
-		errs.Add("body", "a HEAD request cannot carry a body; use POST or remove body")
+		checks.Add("body", "a HEAD request cannot carry a body; use POST or remove body")
 	}
 	if s.Timeout < 0 {
-		errs.Add("timeout", "must be positive, e.g. 10s")
+		checks.Add("timeout", "must be positive, e.g. 10s")
 	}
 	for _, name := range sortedNames(s.Headers) {
 		if !validHeaderName(name) {
-			errs.Add("headers", "%q is not a valid header name", name)
+			checks.Add("headers", "%q is not a valid header name", name)
 			continue
 		}
 		if !validHeaderValue(s.Headers[name]) {
 			// The value may be a secret: name the header only.
-			errs.Add("headers", "the value of %s holds a line break or another control character", name)
+			checks.Add("headers", "the value of %s holds a line break or another control character", name)
 		}
 	}
 	accept, err := parseStatusSet(s.SuccessStatus)
 	if err != nil {
-		errs.Add("success_status", "%v", err)
+		checks.Add("success_status", "%v", err)
 	}
-	client, err := httpclient.New(s.Timeout.Std(), s.tls())
+	redirects, err := httpclient.ParseRedirects(s.FollowRedirects)
 	if err != nil {
-		errs = append(errs, sdk.AsFieldErrors(err)...)
+		checks.Add("follow_redirects", "%v", err)
 	}
+	client, err := httpclient.New(s.Timeout.Std(), s.tls(), httpclient.FollowRedirects(redirects))
+	if err != nil {
+		checks = append(checks, sdk.AsFieldErrors(err)...)
+	}
+	errs.Merge(checks.Err())
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -249,6 +257,8 @@ func (i *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 	}
 	err = fmt.Errorf("%s answered %s", sdk.RedactURL(target), detail)
 	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != "":
+		return sdk.Result{}, sdk.Permanent(fmt.Errorf("%w: it redirects to %s, which is not followed (see follow_redirects); set the url to that address, or list %d in success_status if the redirect means delivered", err, location(req, resp), resp.StatusCode))
 	case resp.StatusCode == http.StatusTooManyRequests:
 		return sdk.Result{}, sdk.RateLimited(fmt.Errorf("%w: the server asks to slow down; use a less frequent schedule", err))
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
@@ -257,6 +267,15 @@ func (i *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 		return sdk.Result{}, sdk.Temporary(err)
 	}
 	return sdk.Result{}, sdk.Permanent(err)
+}
+
+// location is the redacted target of a redirect answer.
+func location(req *http.Request, resp httpclient.Response) string {
+	loc, err := req.URL.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		return "an invalid URL"
+	}
+	return sdk.RedactURL(loc.String())
 }
 
 // validHeaderName reports whether name is an HTTP token (RFC 9110): net/http

@@ -475,7 +475,7 @@ func TestInfoDocumentsEverySetting(t *testing.T) {
 	samples := settingsMap{
 		"url": "https://status.example.com/ping", "method": "POST", "headers": map[string]string{"X-A": "b"}, "body": "up",
 		"timeout": "5s", "success_status": []string{"204"}, "fail_url": "https://status.example.com/fail",
-		"ca_file": "/etc/ssl/ca.pem", "insecure_skip_verify": true,
+		"ca_file": "/etc/ssl/ca.pem", "insecure_skip_verify": true, "follow_redirects": "none",
 	}
 	for name, value := range samples {
 		if !known[name] {

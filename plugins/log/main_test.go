@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,56 @@ func TestBeatLine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The fields of a beat line come in alphabetical order of their keys, the
+// order docs/targets/log.md shows and the core writes plugin fields in.
+func TestBeatLineKeyOrder(t *testing.T) {
+	exit := 0
+	beats := []sdk.Beat{
+		{Heartbeat: "hb", Signal: sdk.SignalSuccess, Sequence: 1},
+		{Heartbeat: "hb", Signal: sdk.SignalSuccess, Sequence: 2, ScheduledAt: time.Now()},
+		{Heartbeat: "hb", Signal: sdk.SignalFail, Sequence: 3, ScheduledAt: time.Now(), Message: "m", RunID: "r", ExitCode: &exit, CheckLatency: 1234567 * time.Nanosecond},
+	}
+	for _, b := range beats {
+		var buf bytes.Buffer
+		logger := hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Trace})
+		inst, err := target{}.Configure(context.Background(), sdk.ConfigureRequest{Instance: "watch", Settings: sdk.Settings(`{}`), Logger: logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inst.Beat(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+		_, fields, _ := strings.Cut(buf.String(), "beat received: ")
+		var keys []string
+		for _, f := range strings.Fields(fields) {
+			if k, _, ok := strings.Cut(f, "="); ok && !strings.ContainsAny(k, `"`) {
+				keys = append(keys, k)
+			}
+		}
+		if !slices.IsSorted(keys) || len(keys) < 3 {
+			t.Errorf("keys %v are not in alphabetical order: %s", keys, buf.String())
+		}
+		if b.CheckLatency > 0 && !strings.Contains(buf.String(), "check_latency=1ms") {
+			t.Errorf("check latency not rounded to milliseconds: %s", buf.String())
+		}
+	}
+}
+
+// Every invalid setting comes back in one answer: an unknown key does not
+// hide a bad level.
+func TestConfigureReportsEveryErrorAtOnce(t *testing.T) {
+	c := sdktest.Dial(t, target{})
+	_, err := c.Configure(context.Background(), "watch", []byte(`{"level": "loud", "colour": "red"}`))
+	fes := sdk.AsFieldErrors(err)
+	var fields []string
+	for _, fe := range fes {
+		fields = append(fields, fe.Field)
+	}
+	slices.Sort(fields)
+	if !slices.Equal(fields, []string{"colour", "level"}) {
+		t.Errorf("field errors %v (%v), want colour and level together", fields, err)
 	}
 }

@@ -2,11 +2,39 @@ package sdk
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 )
 
+// settingField is one setting a settings struct declares.
+type settingField struct {
+	name string
+	// required: tagged `heartbeat:"required"`.
+	required bool
+}
+
 // jsonFieldNames lists the json names of the struct v points to.
 func jsonFieldNames(v any) []string {
+	var names []string
+	for _, f := range settingFields(v) {
+		names = append(names, f.name)
+	}
+	return names
+}
+
+// requiredFieldNames lists the json names of the fields of the struct v
+// points to that are tagged `heartbeat:"required"`.
+func requiredFieldNames(v any) []string {
+	var names []string
+	for _, f := range settingFields(v) {
+		if f.required {
+			names = append(names, f.name)
+		}
+	}
+	return names
+}
+
+func settingFields(v any) []settingField {
 	t := reflect.TypeOf(v)
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -14,13 +42,13 @@ func jsonFieldNames(v any) []string {
 	if t == nil || t.Kind() != reflect.Struct {
 		return nil
 	}
-	return structFieldNames(t)
+	return structFields(t)
 }
 
-// structFieldNames follows encoding/json: the fields of an untagged
-// embedded struct are promoted to the outer object.
-func structFieldNames(t reflect.Type) []string {
-	var names []string
+// structFields follows encoding/json: the fields of an untagged embedded
+// struct are promoted to the outer object.
+func structFields(t reflect.Type) []settingField {
+	var fields []settingField
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -30,7 +58,7 @@ func structFieldNames(t reflect.Type) []string {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
-				names = append(names, structFieldNames(ft)...)
+				fields = append(fields, structFields(ft)...)
 				continue
 			}
 		}
@@ -44,7 +72,8 @@ func structFieldNames(t reflect.Type) []string {
 		if name == "" {
 			name = f.Name
 		}
-		names = append(names, name)
+		required := slices.Contains(strings.Split(f.Tag.Get("heartbeat"), ","), "required")
+		fields = append(fields, settingField{name: name, required: required})
 	}
-	return names
+	return fields
 }

@@ -14,7 +14,8 @@ type Target interface {
 	Info() Info
 	// Configure validates one instance's settings and returns the instance.
 	// Return FieldErrors (or a FieldError) for invalid settings so the user is
-	// shown which setting to fix.
+	// shown which setting to fix: all of them at once (see Settings.Decode
+	// and FieldErrors.Merge), not only the first.
 	Configure(ctx context.Context, req ConfigureRequest) (Instance, error)
 }
 

@@ -300,16 +300,34 @@ func TestResponses(t *testing.T) {
 		})
 	}
 
-	t.Run("redirect to Uptime Kuma", func(t *testing.T) {
+	t.Run("redirect on the same server", func(t *testing.T) {
+		s := kumafake.New(t, kumafake.Options{})
+		token := s.AddMonitor()
+		// A reverse proxy that moved Uptime Kuma from /old to /.
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if rest, ok := strings.CutPrefix(r.URL.RequestURI(), "/old"); ok {
+				http.Redirect(w, r, rest, http.StatusMovedPermanently)
+				return
+			}
+			s.ServeHTTP(w, r)
+		}))
+		t.Cleanup(proxy.Close)
+		checkBeat(t, kindCase{name: "redirect", settings: pushURL}, proxy.URL+"/old", token)
+		if push := lastPush(t, s); push.Method != http.MethodGet || push.Status != "up" {
+			t.Errorf("push after redirect = %+v", push)
+		}
+	})
+
+	t.Run("redirect to another host", func(t *testing.T) {
 		s := kumafake.New(t, kumafake.Options{})
 		token := s.AddMonitor()
 		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, s.URL+r.URL.RequestURI(), http.StatusMovedPermanently)
+			http.Redirect(w, r, s.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
 		}))
 		t.Cleanup(proxy.Close)
-		checkBeat(t, kindCase{name: "redirect", settings: pushURL}, proxy.URL, token)
-		if push := lastPush(t, s); push.Method != http.MethodGet || push.Status != "up" {
-			t.Errorf("push after redirect = %+v", push)
+		checkBeat(t, kindCase{name: "redirect", kind: sdk.KindPermanent, wantErr: []string{"another host", strings.TrimPrefix(s.URL, "http://")}, settings: pushURL}, proxy.URL, token)
+		if pushes := s.Pushes(); len(pushes) > 0 {
+			t.Errorf("the other host received the token: %+v", pushes)
 		}
 	})
 

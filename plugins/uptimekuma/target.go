@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -58,21 +59,30 @@ const defaultTimeout = httpclient.DefaultTimeout
 
 func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
 	var s settings
-	if err := req.Settings.Decode(&s); err != nil {
-		return nil, err
+	// Every problem is reported at once: decoding's, then the checks'
+	// below, except for settings that failed to decode.
+	var errs sdk.FieldErrors
+	errs.Merge(req.Settings.Decode(&s))
+	ep, checks := parseEndpoint(s)
+	if len(checks) > 0 && (errs.Has("push_url") || errs.Has("base_url") || errs.Has("token")) {
+		// The address was given in a form that did not decode: the
+		// checks of what is left would only mislead.
+		checks = slices.DeleteFunc(checks, func(fe sdk.FieldError) bool {
+			return fe.Field == "push_url" || fe.Field == "base_url" || fe.Field == "token"
+		})
 	}
-	ep, errs := parseEndpoint(s)
 	timeout := defaultTimeout
 	if s.Timeout != nil {
 		timeout = s.Timeout.Std()
 		if timeout <= 0 {
-			errs.Add("timeout", "must be more than 0s, e.g. \"10s\"")
+			checks.Add("timeout", "must be more than 0s, e.g. \"10s\"")
 		}
 	}
 	client, err := httpclient.New(timeout, s.tls())
 	if err != nil {
-		errs = append(errs, sdk.AsFieldErrors(err)...)
+		checks = append(checks, sdk.AsFieldErrors(err)...)
 	}
+	errs.Merge(checks.Err())
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -1,6 +1,7 @@
 // Package httpclient builds the HTTP client every bundled target uses:
 // timeouts, custom CA, proxies from the environment, a fixed User-Agent,
-// bounded response bodies and errors that never show the secret URL.
+// redirects followed only on the same host and without a Referer, bounded
+// response bodies and errors that never show the secret URL.
 package httpclient
 
 import (
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
@@ -34,11 +36,56 @@ type TLSSettings struct {
 	InsecureSkipVerify bool `json:"insecure_skip_verify"`
 }
 
+// Redirects says which redirects a client follows. A redirect to another
+// host, or from https to http, is never followed: the URL and headers of a
+// target carry its secrets.
+type Redirects string
+
+const (
+	// RedirectsSameHost follows redirects to the same scheme, host and
+	// port, and from http to https on the same host (default ports). It
+	// is the default.
+	RedirectsSameHost Redirects = "same_host"
+	// RedirectsNone follows no redirect: the 3xx answer is the answer.
+	RedirectsNone Redirects = "none"
+)
+
+// maxRedirects is where a chain of redirects stops, as in net/http.
+const maxRedirects = 10
+
+// ParseRedirects reads a follow_redirects setting; "" is RedirectsSameHost.
+func ParseRedirects(s string) (Redirects, error) {
+	switch r := Redirects(strings.ToLower(strings.TrimSpace(s))); r {
+	case "":
+		return RedirectsSameHost, nil
+	case RedirectsSameHost, RedirectsNone:
+		return r, nil
+	}
+	return "", fmt.Errorf("%q is not a redirect policy; use same_host or none (a redirect to another host or to plain http is never followed)", s)
+}
+
+// Option changes how New builds a client.
+type Option func(*options)
+
+type options struct{ redirects Redirects }
+
+// FollowRedirects sets which redirects the client follows
+// (RedirectsSameHost when not given).
+func FollowRedirects(r Redirects) Option {
+	return func(o *options) { o.redirects = r }
+}
+
 // New returns a client with the given timeout (DefaultTimeout when 0) and
-// TLS settings. Proxies come from HTTPS_PROXY, HTTP_PROXY and NO_PROXY.
-func New(timeout time.Duration, tlsSettings TLSSettings) (*http.Client, error) {
+// TLS settings. Proxies come from HTTPS_PROXY, HTTP_PROXY and NO_PROXY. It
+// follows redirects only to the same host (see Redirects) and never sends
+// a Referer, which would hold the secret URL.
+func New(timeout time.Duration, tlsSettings TLSSettings, opts ...Option) (*http.Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
+	}
+	o := options{redirects: RedirectsSameHost}
+	for _, opt := range opts {
+		opt(&o)
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.Proxy = http.ProxyFromEnvironment
@@ -58,7 +105,75 @@ func New(timeout time.Duration, tlsSettings TLSSettings) (*http.Client, error) {
 		tlsConfig.RootCAs = pool
 	}
 	transport.TLSClientConfig = tlsConfig
-	return &http.Client{Timeout: timeout, Transport: transport}, nil
+	return &http.Client{Timeout: timeout, Transport: transport, CheckRedirect: checkRedirect(o.redirects)}, nil
+}
+
+// RedirectError is a redirect the client refused to follow.
+type RedirectError struct {
+	// From and To are redacted URLs.
+	From, To string
+	// Why is the reason, ending with the fix.
+	Why string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("%s redirected to %s: %s", e.From, e.To, e.Why)
+}
+
+func checkRedirect(policy Redirects) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		// net/http sets a Referer holding the previous URL, path and
+		// query included: the secret. Keep only one the target set itself.
+		if ref := via[0].Header.Get("Referer"); ref != "" {
+			req.Header.Set("Referer", ref)
+		} else {
+			req.Header.Del("Referer")
+		}
+		if policy == RedirectsNone {
+			return http.ErrUseLastResponse
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		from := via[len(via)-1].URL
+		refuse := func(why string) error {
+			return &RedirectError{From: sdk.RedactURL(from.String()), To: sdk.RedactURL(req.URL.String()), Why: why}
+		}
+		switch {
+		case from.Scheme == "https" && req.URL.Scheme != "https":
+			return refuse("heartbeat does not follow a redirect from https to plain http, which would send the target's secrets unencrypted; fix the server, or set the URL it redirects to if you trust it")
+		case !sameHost(from, req.URL):
+			return refuse("heartbeat does not follow a redirect to another host, which would receive the target's secrets; set the URL it redirects to if you trust that host")
+		}
+		return nil
+	}
+}
+
+// sameHost reports whether a redirect from a to b stays on the same
+// server: the same scheme, host name and port, or an upgrade from http to
+// https on the same host name with the default ports.
+func sameHost(a, b *url.URL) bool {
+	if !strings.EqualFold(a.Hostname(), b.Hostname()) {
+		return false
+	}
+	if a.Scheme == b.Scheme {
+		return port(a) == port(b)
+	}
+	return a.Scheme == "http" && b.Scheme == "https" && port(a) == "80" && port(b) == "443"
+}
+
+// port is u's port, the scheme's default when the URL has none.
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch u.Scheme {
+	case "http":
+		return "80"
+	case "https":
+		return "443"
+	}
+	return ""
 }
 
 // Response is a response with its (bounded) body read.
@@ -78,6 +193,11 @@ func Do(ctx context.Context, client *http.Client, req *http.Request) (Response, 
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		var redirectErr *RedirectError
+		if errors.As(err, &redirectErr) {
+			// Following it would leak the secrets; asking again would not help.
+			return Response{}, sdk.Permanent(redirectErr)
+		}
 		var certErr *tls.CertificateVerificationError
 		if errors.As(err, &certErr) {
 			// Retrying cannot fix a certificate the client does not trust.
