@@ -36,18 +36,21 @@ run: build
 ## test: vet, generated-code freshness, every test with the race detector, and all the later.js vectors without it
 test: lint proto-check
 	$(GO) test -race -count=1 ./...
+	cd plugins/sdk && $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run '^TestLaterVectors$$' ./core/schedule/ # all the vector files: too slow with -race
 	cd examples/custom-target && $(GO) test -race -count=1 ./...
 
 ## test-short: the tests without the race detector (quicker)
 test-short:
 	$(GO) test -count=1 ./...
+	cd plugins/sdk && $(GO) test -count=1 ./...
 
 ## lint: gofmt and go vet
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')); \
 		if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd plugins/sdk && $(GO) vet ./... && GOOS=windows GOARCH=amd64 $(GO) vet ./...
 	@# Windows and macOS are built and vetted here, not run (docs/operations.md, Platforms)
 	GOOS=windows GOARCH=amd64 $(GO) vet ./...
 	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
@@ -62,17 +65,17 @@ $(TOOLS)/protoc-gen-go:
 $(TOOLS)/protoc-gen-go-grpc:
 	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC)
 
-## proto: regenerate the Go code of the plugin contract (proto/)
+## proto: regenerate the Go code of the plugin contract (proto/ -> plugins/sdk/proto/)
 proto: tools
 	cd proto && PATH="$(TOOLS):$$PATH" buf lint && PATH="$(TOOLS):$$PATH" buf generate
 
 ## proto-check: fail when the committed generated code is stale
 proto-check: proto
-	@if ! git diff --quiet --exit-code -- proto; then \
-		echo "generated code in proto/ is stale: run make proto and commit the result"; \
-		git diff --stat -- proto; exit 1; fi
-	@if [ -n "$$(git ls-files --others --exclude-standard -- proto)" ]; then \
-		echo "make proto created files that are not committed:"; git ls-files --others --exclude-standard -- proto; exit 1; fi
+	@if ! git diff --quiet --exit-code -- proto plugins/sdk/proto; then \
+		echo "generated code in plugins/sdk/proto/ is stale: run make proto and commit the result"; \
+		git diff --stat -- proto plugins/sdk/proto; exit 1; fi
+	@if [ -n "$$(git ls-files --others --exclude-standard -- proto plugins/sdk/proto)" ]; then \
+		echo "make proto created files that are not committed:"; git ls-files --others --exclude-standard -- proto plugins/sdk/proto; exit 1; fi
 
 ## install: install the core into PREFIX/bin, the plugins into PREFIX/lib/heartbeat/plugins, shell completions and the man page
 install: build

@@ -2,7 +2,7 @@ module example.com/heartbeat-target-file
 
 go 1.26.8
 
-require github.com/seed-e9b80cf6/heartbeat v0.0.0
+require github.com/seed-e9b80cf6/heartbeat/plugins/sdk v0.0.0
 
 require (
 	github.com/fatih/color v1.13.0 // indirect
@@ -21,4 +21,6 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace github.com/seed-e9b80cf6/heartbeat => ../..
+// Built against the SDK of this checkout; see docs/plugins.md for a
+// plugin outside the repository.
+replace github.com/seed-e9b80cf6/heartbeat/plugins/sdk => ../../plugins/sdk

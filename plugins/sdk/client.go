@@ -8,7 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	targetv1 "github.com/seed-e9b80cf6/heartbeat/proto/heartbeat/target/v1"
+	targetv1 "github.com/seed-e9b80cf6/heartbeat/plugins/sdk/proto/heartbeat/target/v1"
 )
 
 // Client is the host's view of a running plugin process.

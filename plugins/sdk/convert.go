@@ -4,7 +4,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	targetv1 "github.com/seed-e9b80cf6/heartbeat/proto/heartbeat/target/v1"
+	targetv1 "github.com/seed-e9b80cf6/heartbeat/plugins/sdk/proto/heartbeat/target/v1"
 )
 
 func signalToProto(s Signal) targetv1.Signal {

@@ -7,7 +7,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	targetv1 "github.com/seed-e9b80cf6/heartbeat/proto/heartbeat/target/v1"
+	targetv1 "github.com/seed-e9b80cf6/heartbeat/plugins/sdk/proto/heartbeat/target/v1"
 )
 
 // PluginName is the key both sides use in go-plugin's plugin set. For gRPC

@@ -9,7 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	targetv1 "github.com/seed-e9b80cf6/heartbeat/proto/heartbeat/target/v1"
+	targetv1 "github.com/seed-e9b80cf6/heartbeat/plugins/sdk/proto/heartbeat/target/v1"
 )
 
 // server adapts a Target to the gRPC contract and keeps its instances.

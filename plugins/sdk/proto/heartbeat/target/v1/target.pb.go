@@ -687,7 +687,7 @@ const file_heartbeat_target_v1_target_proto_rawDesc = "" +
 	"\rTargetService\x12K\n" +
 	"\x04Info\x12 .heartbeat.target.v1.InfoRequest\x1a!.heartbeat.target.v1.InfoResponse\x12Z\n" +
 	"\tConfigure\x12%.heartbeat.target.v1.ConfigureRequest\x1a&.heartbeat.target.v1.ConfigureResponse\x12K\n" +
-	"\x04Beat\x12 .heartbeat.target.v1.BeatRequest\x1a!.heartbeat.target.v1.BeatResponseBGZEgithub.com/seed-e9b80cf6/heartbeat/proto/heartbeat/target/v1;targetv1b\x06proto3"
+	"\x04Beat\x12 .heartbeat.target.v1.BeatRequest\x1a!.heartbeat.target.v1.BeatResponseBSZQgithub.com/seed-e9b80cf6/heartbeat/plugins/sdk/proto/heartbeat/target/v1;targetv1b\x06proto3"
 
 var (
 	file_heartbeat_target_v1_target_proto_rawDescOnce sync.Once
