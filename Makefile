@@ -15,7 +15,7 @@ BUF_VERSION        := v1.75.0
 PROTOC_GEN_GO      := v1.36.12
 PROTOC_GEN_GO_GRPC := v1.6.0
 
-.PHONY: all build run test test-short lint proto proto-check tools install clean help
+.PHONY: all build run test test-short lint proto proto-check tools install docs clean help
 
 all: build
 
@@ -76,6 +76,10 @@ proto-check: proto
 		git diff --stat -- proto plugins/sdk/proto; exit 1; fi
 	@if [ -n "$$(git ls-files --others --exclude-standard -- proto plugins/sdk/proto)" ]; then \
 		echo "make proto created files that are not committed:"; git ls-files --others --exclude-standard -- proto plugins/sdk/proto; exit 1; fi
+
+## docs: regenerate the settings tables of docs/targets/ from the plugins (heartbeat plugins describe --format markdown); make test fails when they drift
+docs:
+	HEARTBEAT_UPDATE_DOCS=1 $(GO) test -count=1 -run '^TestTargetDocsSettings$$' ./cmd/heartbeat/
 
 ## install: install the core into PREFIX/bin, the plugins into PREFIX/lib/heartbeat/plugins, shell completions and the man page
 install: build

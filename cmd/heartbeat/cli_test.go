@@ -130,8 +130,10 @@ func TestCompletionScripts(t *testing.T) {
 			}
 			script := stdout.String()
 			for _, c := range commands() {
-				if !strings.Contains(script, c.name) {
-					t.Errorf("no command %s", c.name)
+				for _, word := range strings.Fields(c.name) {
+					if !strings.Contains(script, word) {
+						t.Errorf("no command %s", c.name)
+					}
 				}
 				for _, f := range flagInfos(c.flagSet(io.Discard)) {
 					name := f.name
@@ -178,6 +180,11 @@ func TestBashCompletionCompletes(t *testing.T) {
 		{[]string{"heartbeat", "run", "--dry"}, "--dry-run"},
 		{[]string{"heartbeat", "completion", "z"}, "zsh"},
 		{[]string{"heartbeat", "help", "va"}, "validate"},
+		{[]string{"heartbeat", "pl"}, "plugins"},
+		{[]string{"heartbeat", "plugins", "ch"}, "check"},
+		{[]string{"heartbeat", "plugins", "--sha"}, "--sha256"},
+		{[]string{"heartbeat", "plugins", "check", "--sett"}, "--settings"},
+		{[]string{"heartbeat", "plugins", "new", "x", "--mod"}, "--module"},
 	}
 	for _, tt := range tests {
 		words := "'" + strings.Join(tt.words, "' '") + "'"

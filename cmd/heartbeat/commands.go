@@ -87,7 +87,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		logger.Info("serving metrics and health", "metrics", "http://"+addr.String()+"/metrics", "health", "http://"+addr.String()+"/healthz")
 	}
-	d, err := daemon.Start(runCtx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg), Observer: m, CheckWrapper: selfExecutable(), RetryTimedOut: true})
+	d, err := daemon.Start(runCtx, cfg, daemon.Options{Logger: logger, PluginPath: c.pluginPath, Observer: m, CheckWrapper: selfExecutable(), RetryTimedOut: true})
 	if err != nil {
 		if runCtx.Err() != nil {
 			logger.Info("heartbeat stopped during start-up")
@@ -236,7 +236,7 @@ func (c *common) startDaemon(ctx context.Context, stderr io.Writer) (*daemon.Dae
 		printError(stderr, err)
 		return nil, false
 	}
-	d, err := daemon.Start(ctx, cfg, daemon.Options{Logger: logger, PluginDir: c.resolvePluginDir(cfg), CheckWrapper: selfExecutable()})
+	d, err := daemon.Start(ctx, cfg, daemon.Options{Logger: logger, PluginPath: c.pluginPath, CheckWrapper: selfExecutable()})
 	if err != nil {
 		printError(stderr, err)
 		return nil, false
@@ -453,14 +453,14 @@ func cmdPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		printError(stderr, cfgErr)
 		fmt.Fprintln(stderr, "note: without the config its sha256 pins are unknown, so no plugin is run; fix the config (heartbeat validate) to see their versions")
 	}
-	dir := c.resolvePluginDir(cfg)
-	found, skipped, err := pluginhost.Scan(dir)
+	catalog, err := c.pluginPath(cfg).Scan()
 	if err != nil {
 		printError(stderr, err)
 		return exitFailed
 	}
+	found, skipped := catalog.Found, catalog.Skipped
 	if len(found) == 0 && len(skipped) == 0 {
-		fmt.Fprintf(stdout, "no plugins in %s\n", dir)
+		fmt.Fprintf(stdout, "no plugins in %s\n", catalog.Path)
 		return exitOK
 	}
 	host := pluginhost.New(pluginhost.Options{})
@@ -477,36 +477,43 @@ func cmdPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		return "\t" + s
 	}
+	// file is the FILE column: the file a name resolves to, and the files
+	// of that name it hides.
+	file := func(name, path string) string {
+		var notes []string
+		for _, sh := range catalog.Shadows(name) {
+			what := name
+			if sh.Dir.Bundled {
+				what = "bundled " + name
+			}
+			notes = append(notes, fmt.Sprintf("shadows %s at %s", what, sh.Path))
+		}
+		if len(notes) == 0 {
+			return "\t" + path
+		}
+		return fmt.Sprintf("\t%s (%s)", path, strings.Join(notes, "; "))
+	}
 	code := exitOK
 	for _, s := range skipped {
 		code = exitFailed
-		rows = append(rows, row{s.Name, fmt.Sprintf("%s\t-\t-\tskipped: %s%s", s.Name, s.Reason, sum(s.Path))})
+		rows = append(rows, row{s.Name, fmt.Sprintf("%s\t-\t-\tskipped: %s%s%s", s.Name, s.Reason, sum(s.Path), file(s.Name, s.Path))})
 	}
 	for _, f := range found {
 		var refused error
 		if cfgErr != nil {
 			refused = errors.New("not run: the config does not load (see above)")
-		} else {
-			insecure := false
-			if cfg != nil {
-				if pin, ok := cfg.Plugins[f.Name]; ok {
-					f.SHA256 = pin.SHA256
-				}
-				insecure = cfg.InsecurePluginPermissions
-			}
-			if err := pluginhost.Check(f, insecure); err != nil {
-				refused = fmt.Errorf("refused: %w", err)
-			}
+		} else if err := checkPlugin(&f, cfg); err != nil {
+			refused = fmt.Errorf("refused: %w", err)
 		}
 		if refused != nil {
 			code = exitFailed
-			rows = append(rows, row{f.Name, fmt.Sprintf("%s\t-\t-\t%s%s", f.Name, oneLine(refused.Error()), sum(f.Path))})
+			rows = append(rows, row{f.Name, fmt.Sprintf("%s\t-\t-\t%s%s%s", f.Name, oneLine(refused.Error()), sum(f.Path), file(f.Name, f.Path))})
 			continue
 		}
 		p, err := host.Start(ctx, f)
 		if err != nil {
 			code = exitFailed
-			rows = append(rows, row{f.Name, fmt.Sprintf("%s\t?\t?\terror: %s%s", f.Name, oneLine(err.Error()), sum(f.Path))})
+			rows = append(rows, row{f.Name, fmt.Sprintf("%s\t?\t?\terror: %s%s%s", f.Name, oneLine(err.Error()), sum(f.Path), file(f.Name, f.Path))})
 			continue
 		}
 		info := p.Info()
@@ -514,7 +521,12 @@ func cmdPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		for i, s := range info.Signals {
 			signals[i] = s.String()
 		}
-		rows = append(rows, row{f.Name, fmt.Sprintf("%s\t%s\t%s\t%s%s", f.Name, info.Version, strings.Join(signals, ","), info.Description, sum(f.Path))})
+		rows = append(rows, row{f.Name, fmt.Sprintf("%s\t%s\t%s\t%s%s%s", f.Name, info.Version, strings.Join(signals, ","), info.Description, sum(f.Path), file(f.Name, f.Path))})
+	}
+	// A hidden file is listed, never run: only the file a name resolves
+	// to is ever started.
+	for _, sh := range catalog.Shadowed {
+		rows = append(rows, row{sh.Name, fmt.Sprintf("%s\t-\t-\tshadowed by %s%s\t%s", sh.Name, sh.By, sum(sh.Path), sh.Path)})
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].name < rows[j].name })
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -522,12 +534,20 @@ func cmdPlugins(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if *withSHA {
 		header += "\tSHA256"
 	}
-	fmt.Fprintln(tw, header)
+	fmt.Fprintln(tw, header+"\tFILE")
 	for _, r := range rows {
 		fmt.Fprintln(tw, r.line)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(stdout, "\nplugin directory: %s\n", dir)
+	dirs := make([]string, len(catalog.Path))
+	for i, d := range catalog.Path {
+		dirs[i] = fmt.Sprintf("%s (%s)", d.Path, d.From)
+	}
+	if len(dirs) == 1 {
+		fmt.Fprintf(stdout, "\nplugin directory: %s\n", dirs[0])
+	} else {
+		fmt.Fprintf(stdout, "\nplugin directories, searched in this order (the first file of a name wins): %s\n", strings.Join(dirs, ", "))
+	}
 	return code
 }
 
@@ -564,8 +584,22 @@ func cmdVersion(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if c.config != "" {
 		pluginArgs = append(pluginArgs, "--config", c.config)
 	}
-	if c.pluginDir != "" {
-		pluginArgs = append(pluginArgs, "--plugin-dir", c.pluginDir)
+	for _, dir := range c.pluginDirs {
+		pluginArgs = append(pluginArgs, "--plugin-dir", dir)
 	}
 	return cmdPlugins(ctx, pluginArgs, stdout, stderr)
+}
+
+// checkPlugin refuses a plugin file as run would, before anything runs it:
+// its permissions (unless the config turns that off) and the config's pin,
+// which it sets on f.
+func checkPlugin(f *pluginhost.Found, cfg *config.Config) error {
+	insecure := false
+	if cfg != nil {
+		if pin, ok := cfg.Plugins[f.Name]; ok {
+			f.SHA256 = pin.SHA256
+		}
+		insecure = cfg.InsecurePluginPermissions
+	}
+	return pluginhost.Check(*f, insecure)
 }

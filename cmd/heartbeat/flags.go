@@ -13,6 +13,7 @@ import (
 
 	"github.com/seed-e9b80cf6/heartbeat/core/config"
 	"github.com/seed-e9b80cf6/heartbeat/core/daemon"
+	"github.com/seed-e9b80cf6/heartbeat/core/pluginhost"
 )
 
 // ConfigEnv names the config file when --config is not given.
@@ -21,7 +22,7 @@ const ConfigEnv = "HEARTBEAT_CONFIG"
 // common holds the flags every daemon command takes.
 type common struct {
 	config        string
-	pluginDir     string
+	pluginDirs    []string
 	logLevel      string
 	logFormat     string
 	maxConfigSize int64
@@ -33,12 +34,37 @@ func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *common) {
 	// Usage texts are what --help, the man page and shell completion
 	// show; a `PLACEHOLDER` names the value (PATH: a file, DIR: a directory).
 	fs.StringVar(&c.config, "config", "", "config file `PATH` (default: $"+ConfigEnv+", ./heartbeat.yaml, /etc/heartbeat/heartbeat.yaml); a Butler SOS config works too")
-	fs.StringVar(&c.pluginDir, "plugin-dir", "", "plugin directory `DIR` (default: $"+daemon.PluginDirEnv+", the config's plugin_dir, plugins/ or ../lib/heartbeat/plugins beside the heartbeat binary)")
+	fs.Var(dirsFlag{&c.pluginDirs}, "plugin-dir", "plugin directory `DIR`, searched before the bundled plugins (plugins/ or ../lib/heartbeat/plugins beside the heartbeat binary); repeat it, or give a path list, for several (default: $"+daemon.PluginDirEnv+", the config's plugin_dirs)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log `LEVEL`: trace, debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log `FORMAT`: text or json")
 	c.maxConfigSize = config.DefaultMaxFileSize
 	fs.Var(sizeFlag{&c.maxConfigSize}, "max-config-size", "refuse a config file larger than `SIZE`, e.g. 32MiB ("+config.FormatBytes(config.MinMaxFileSize)+" to "+config.FormatBytes(config.MaxMaxFileSize)+")")
 	return fs, c
+}
+
+// dirsFlag is the repeatable --plugin-dir flag; each value may be a path
+// list (dir1:dir2 on Unix).
+type dirsFlag struct{ dirs *[]string }
+
+func (f dirsFlag) String() string {
+	if f.dirs == nil {
+		return ""
+	}
+	return strings.Join(*f.dirs, string(filepath.ListSeparator))
+}
+
+func (f dirsFlag) Set(s string) error {
+	var added bool
+	for _, d := range filepath.SplitList(s) {
+		if d != "" {
+			*f.dirs = append(*f.dirs, d)
+			added = true
+		}
+	}
+	if !added {
+		return errors.New("name a directory")
+	}
+	return nil
 }
 
 // sizeFlag is the --max-config-size flag: a byte size such as 32MiB.
@@ -160,12 +186,18 @@ func (c *common) loadConfig() (*config.Config, error) {
 	return config.Load(path, c.configOptions())
 }
 
+// pluginPath is the plugin search path for cfg (nil: no config): the
+// --plugin-dir flags, $HEARTBEAT_PLUGIN_DIR or the config's plugin_dirs,
+// then the bundled directory.
+func (c *common) pluginPath(cfg *config.Config) pluginhost.SearchPath {
+	return daemon.PluginPath(c.pluginDirs, cfg)
+}
+
+// resolvePluginDir is the first directory of the plugin search path.
+// Deprecated: one directory misses the plugins of the others; use
+// pluginPath(cfg).Scan() and the Catalog's Lookup and WhyNotFound.
 func (c *common) resolvePluginDir(cfg *config.Config) string {
-	fromConfig := ""
-	if cfg != nil {
-		fromConfig = cfg.PluginDir
-	}
-	return daemon.ResolvePluginDir(c.pluginDir, fromConfig)
+	return c.pluginPath(cfg)[0].Path
 }
 
 // printError writes err for a user: config errors one per block.

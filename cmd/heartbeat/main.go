@@ -106,8 +106,8 @@ func commands() []command {
 		},
 		{
 			name:    "plugins",
-			summary: "list the plugins in the plugin directory",
-			about:   "Lists the target plugins found in the plugin directory with their version, the signals they deliver and a description; with --sha256 also the checksum to pin them with in the config. A plugin that run would refuse (its permissions, a checksum that does not match its pin) is listed as refused, with the reason, and is not executed.",
+			summary: "list the plugins on the plugin search path",
+			about:   "Lists the target plugins found in the plugin directories (yours, then the bundled one) with their version, the signals they deliver, a description and the file each name resolves to; a file hidden by one of the same name in a directory searched earlier is listed as shadowed, and never run. With --sha256 also the checksum to pin them with in the config. A plugin that run would refuse (its permissions, a checksum that does not match its pin) is listed as refused, with the reason, and is not executed.",
 			examples: []string{
 				"heartbeat plugins --plugin-dir /usr/local/lib/heartbeat/plugins --sha256",
 			},
@@ -115,9 +115,39 @@ func commands() []command {
 			run:     cmdPlugins,
 		},
 		{
+			name:    "plugins new",
+			args:    "NAME",
+			minArgs: 1, maxArgs: 1,
+			summary:  "write a new target plugin module, ready to build and test",
+			about:    "Writes a Go module for a target plugin called NAME: main.go, a target with one setting, a test using the SDK's test helper, a Makefile and a README. It builds and passes its test at once.",
+			examples: []string{"heartbeat plugins new myservice --dir ./heartbeat-target-myservice"},
+			flagSet:  func(w io.Writer) *flag.FlagSet { fs, _ := pluginsNewFlags(w); return fs },
+			run:      cmdPluginsNew,
+		},
+		{
+			name:    "plugins check",
+			args:    "PATH",
+			minArgs: 1, maxArgs: 1,
+			summary:  "run the conformance suite on a plugin binary, in any language",
+			about:    "Runs the plugin at PATH through the checks every target plugin must pass (handshake, stdout, Info, Configure's field errors, secrets, beats, deadlines, concurrency, exit when the core dies) and prints one line per check: PASS, FAIL, WARN or SKIP, with its name and why. Exit 1 if any check failed. With --settings it also delivers one real beat with them. The plugin is run only if run would run it: its file and directory must not be writable by others (unless --insecure), and the config's sha256 pin applies to the plugin directory's file of that name.",
+			examples: []string{"heartbeat plugins check ./heartbeat-target-myservice", "heartbeat plugins check bin/plugins/heartbeat-target-http --settings '{\"url\": \"http://127.0.0.1:8080/ping\"}'"},
+			flagSet:  func(w io.Writer) *flag.FlagSet { fs, _ := pluginsCheckFlags(w); return fs },
+			run:      cmdPluginsCheck,
+		},
+		{
+			name:    "plugins describe",
+			args:    "NAME",
+			minArgs: 1, maxArgs: 1,
+			summary:  "print a plugin's settings and signals",
+			about:    "Prints the settings a plugin takes (name, type, required, secret, default, description) and the signals it delivers.",
+			examples: []string{"heartbeat plugins describe healthchecks"},
+			flagSet:  func(w io.Writer) *flag.FlagSet { fs, _ := pluginsDescribeFlags(w); return fs },
+			run:      cmdPluginsDescribe,
+		},
+		{
 			name:     "version",
 			summary:  "print the version, commit and Go version",
-			about:    "Prints heartbeat's version, the commit it was built from, the Go version and the platform; with --plugins also the plugins in the plugin directory.",
+			about:    "Prints heartbeat's version, the commit it was built from, the Go version and the platform; with --plugins also the plugins on the plugin search path, as plugins lists them.",
 			examples: []string{"heartbeat version --plugins"},
 			flagSet:  func(w io.Writer) *flag.FlagSet { fs, _, _ := versionFlags(w); return fs },
 			run:      cmdVersion,
@@ -168,12 +198,28 @@ func lookupCommand(name string) (command, bool) {
 	return command{}, false
 }
 
+// commandNames lists the first words of the commands, each once: what may
+// follow "heartbeat" ("plugins" stands for its subcommands too).
 func commandNames() []string {
 	var names []string
 	for _, c := range commands() {
-		names = append(names, c.name)
+		if top, _, _ := strings.Cut(c.name, " "); !contains(names, top) {
+			names = append(names, top)
+		}
 	}
 	return names
+}
+
+// subcommandNames lists the second words of the commands under parent
+// ("new", "check", "describe" for "plugins").
+func subcommandNames(parent string) []string {
+	var subs []string
+	for _, c := range commands() {
+		if top, sub, ok := strings.Cut(c.name, " "); ok && top == parent {
+			subs = append(subs, sub)
+		}
+	}
+	return subs
 }
 
 // runFlags defines run's flags.
@@ -207,6 +253,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	name, rest := args[0], args[1:]
+	// A command with subcommands ("plugins new") is one command per pair.
+	if len(rest) > 0 {
+		if _, ok := lookupCommand(name + " " + rest[0]); ok {
+			name, rest = name+" "+rest[0], rest[1:]
+		}
+	}
 	switch name {
 	case "--help", "-help", "-h":
 		name = "help"

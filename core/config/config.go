@@ -33,9 +33,11 @@ const (
 type Config struct {
 	// File is the path the config was read from.
 	File string
-	// PluginDir is the plugin directory from the file, resolved against the
-	// file's directory; empty when the file does not set it.
-	PluginDir string
+	// PluginDirs are the plugin directories from the file (plugin_dirs, or
+	// plugin_dir as a one-element list), resolved against the file's
+	// directory; they are searched before the bundled one. Empty when the
+	// file sets none.
+	PluginDirs []string
 	// Targets by name; TargetNames keeps the order of the file.
 	Targets     map[string]*Target
 	TargetNames []string

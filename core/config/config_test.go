@@ -57,8 +57,8 @@ heartbeats:
 	if cfg.Listen != "127.0.0.1:9464" || !cfg.InsecurePluginPermissions || len(cfg.Plugins["healthchecks"].SHA256) != 32 {
 		t.Errorf("listen %q, insecure %v, pins %v", cfg.Listen, cfg.InsecurePluginPermissions, cfg.Plugins)
 	}
-	if cfg.PluginDir != "/etc/heartbeat/plugins" {
-		t.Errorf("PluginDir = %q, want it relative to the config file", cfg.PluginDir)
+	if len(cfg.PluginDirs) != 1 || cfg.PluginDirs[0] != "/etc/heartbeat/plugins" {
+		t.Errorf("PluginDirs = %q, want plugin_dir relative to the config file", cfg.PluginDirs)
 	}
 	if got := strings.Join(cfg.TargetNames, ","); got != "hc,web" {
 		t.Errorf("TargetNames = %s", got)

@@ -581,7 +581,7 @@ func (p *parser) name(n *yaml.Node, what string) (string, bool) {
 
 // heartbeatFile reads heartbeat's own config format.
 func (p *parser) heartbeatFile(cfg *Config, root *yaml.Node) {
-	top := p.fields(root, "the config file", []string{"plugin_dir", "plugins", "insecure_plugin_permissions", "listen", "targets", "heartbeats"})
+	top := p.fields(root, "the config file", []string{"plugin_dirs", "plugin_dir", "plugins", "insecure_plugin_permissions", "listen", "targets", "heartbeats"})
 	if kv, ok := top["listen"]; ok {
 		if addr, ok := p.listen(kv[1]); ok {
 			cfg.Listen = addr
@@ -597,14 +597,7 @@ func (p *parser) heartbeatFile(cfg *Config, root *yaml.Node) {
 	if kv, ok := top["plugins"]; ok {
 		p.plugins(cfg, kv[1])
 	}
-	if kv, ok := top["plugin_dir"]; ok {
-		if dir, ok := p.str(kv[1], "plugin_dir"); ok && dir != "" {
-			if !filepath.IsAbs(dir) {
-				dir = filepath.Join(filepath.Dir(p.file), dir)
-			}
-			cfg.PluginDir = dir
-		}
-	}
+	p.pluginDirs(cfg, top)
 	kv, ok := top["targets"]
 	if !ok {
 		p.errs.add(p.pos(root), "add a targets: mapping, e.g.\n    targets:\n      web: { plugin: http, config: { url: \"https://example.com/ping\" } }", "the config has no targets")
@@ -617,6 +610,45 @@ func (p *parser) heartbeatFile(cfg *Config, root *yaml.Node) {
 		return
 	}
 	p.heartbeats(cfg, kv[1])
+}
+
+// pluginDirs reads plugin_dirs, a list of directories searched for plugins
+// before the bundled one, or plugin_dir, the older one-directory form.
+// Relative paths are relative to the config file's directory; an entry
+// empty after ${VAR} expansion is skipped.
+func (p *parser) pluginDirs(cfg *Config, top map[string][2]*yaml.Node) {
+	list, hasList := top["plugin_dirs"]
+	one, hasOne := top["plugin_dir"]
+	if hasList && hasOne {
+		p.errs.add(p.pos(one[0]), "move this directory into the plugin_dirs list and remove plugin_dir", "plugin_dir and plugin_dirs are both set; plugin_dir is the one-directory form of plugin_dirs")
+		return
+	}
+	var items []*yaml.Node
+	what := "plugin_dir"
+	switch {
+	case hasOne:
+		items = []*yaml.Node{one[1]}
+	case hasList:
+		what = "plugin_dirs"
+		if list[1].Kind != yaml.SequenceNode {
+			p.errs.add(p.pos(list[1]), "write a list, e.g. plugin_dirs: [/opt/heartbeat/plugins]", "plugin_dirs must be a list of directories, not %s", kindName(list[1]))
+			return
+		}
+		items = list[1].Content
+	}
+	for _, n := range items {
+		dir, ok := p.str(n, what)
+		if !ok {
+			continue
+		}
+		if dir == "" {
+			continue // e.g. ${EXTRA_PLUGINS:-}: an optional directory not set
+		}
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(filepath.Dir(p.file), dir)
+		}
+		cfg.PluginDirs = append(cfg.PluginDirs, dir)
+	}
 }
 
 var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})?$`)

@@ -30,6 +30,7 @@ const DefaultGrace = 10 * time.Second
 // Daemon is a loaded config with its plugins started and configured.
 type Daemon struct {
 	pluginDir  string
+	pluginPath func(*config.Config) pluginhost.SearchPath
 	logger     hclog.Logger
 	host       *pluginhost.Host
 	dispatcher *dispatch.Dispatcher
@@ -86,11 +87,15 @@ func (nopObserver) Reload(error)             {}
 
 // Options configure Start.
 type Options struct {
-	Logger    hclog.Logger
-	PluginDir string
-	Clock     scheduler.Clock
-	Grace     time.Duration
-	Observer  Observer
+	Logger hclog.Logger
+	// PluginPath is the plugin search path for a config (PluginPath in
+	// this package), asked again on every reload; when nil, PluginDir
+	// alone is searched.
+	PluginPath func(*config.Config) pluginhost.SearchPath
+	PluginDir  string
+	Clock      scheduler.Clock
+	Grace      time.Duration
+	Observer   Observer
 	// CheckWrapper is the heartbeat executable, which supervises health
 	// check commands (check.Runner.Wrapper); empty runs them directly.
 	CheckWrapper string
@@ -123,7 +128,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, erro
 	}
 	host := pluginhost.New(pluginhost.Options{Logger: opts.Logger, Subreaper: true, CallTimeout: opts.CallTimeout})
 	d := &Daemon{
-		pluginDir: opts.PluginDir, logger: opts.Logger, host: host,
+		pluginDir: opts.PluginDir, pluginPath: opts.PluginPath, logger: opts.Logger, host: host,
 		dispatcher: dispatch.New(host, opts.Logger), clock: opts.Clock, grace: opts.Grace,
 		observer: opts.Observer, checks: check.Runner{Wrapper: opts.CheckWrapper},
 		retryTimedOut: opts.RetryTimedOut, pending: map[string]context.CancelFunc{},
@@ -222,7 +227,7 @@ func (d *Daemon) forget(instance string) {
 // old keep their instances; the others get new instance names. On error,
 // the new instances are dropped and old is left as it was.
 func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*state, error) {
-	found, err := pluginhost.Discover(d.pluginDir)
+	catalog, err := d.searchPath(cfg).Scan()
 	if err != nil {
 		return nil, err
 	}
@@ -246,9 +251,9 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*
 			st.descriptions[name] = old.descriptions[name]
 			continue
 		}
-		f, ok := pluginhost.Lookup(found, t.Plugin)
+		f, ok := catalog.Lookup(t.Plugin)
 		if !ok {
-			errs = append(errs, unknownPlugin(t, found, d.pluginDir))
+			errs = append(errs, unknownPlugin(t, catalog))
 			continue
 		}
 		var limits pluginhost.Limits
@@ -301,6 +306,9 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*
 		st.descriptions[name] = desc
 		d.logger.Debug("target ready", "target", name, "plugin", t.Plugin, "version", p.Info().Version, "description", desc)
 	}
+	if old != nil && len(errs) == 0 {
+		errs = d.upgradePlugins(ctx, cfg, catalog)
+	}
 	if len(errs) > 0 {
 		for _, instance := range created {
 			d.host.Forget(instance)
@@ -327,13 +335,52 @@ func sameTarget(a, b *config.Target) bool {
 		!strings.Contains(string(a.Settings), fileSuffix+`"`)
 }
 
-func unknownPlugin(t *config.Target, found []pluginhost.Found, dir string) *config.Error {
-	if why := pluginhost.WhyNotFound(dir, t.Plugin); why != "" {
+// searchPath is where the plugins of cfg are looked for.
+func (d *Daemon) searchPath(cfg *config.Config) pluginhost.SearchPath {
+	if d.pluginPath != nil {
+		return d.pluginPath(cfg)
+	}
+	return pluginhost.SearchPath{{Path: d.pluginDir, From: "the plugin directory"}}
+}
+
+// upgradePlugins starts again, on reload, every plugin in use whose binary
+// was replaced on disk or now resolves to another file, after checking
+// the new binary (permissions, pin) as a start would. A binary refused or
+// failing to take over fails the reload; its old process keeps running.
+func (d *Daemon) upgradePlugins(ctx context.Context, cfg *config.Config, catalog *pluginhost.Catalog) config.Errors {
+	var errs config.Errors
+	done := map[string]bool{}
+	for _, name := range cfg.TargetNames {
+		t := cfg.Targets[name]
+		if done[t.Plugin] {
+			continue
+		}
+		done[t.Plugin] = true
+		f, ok := catalog.Lookup(t.Plugin)
+		if !ok {
+			continue // a target of a plugin gone from disk keeps its process
+		}
+		var limits pluginhost.Limits
+		if ps, ok := cfg.Plugins[t.Plugin]; ok {
+			f.SHA256 = ps.SHA256
+			limits = pluginhost.Limits{Memory: ps.MemoryLimit, CPU: ps.CPULimit}
+		}
+		check := func(f pluginhost.Found) error { return pluginhost.Check(f, cfg.InsecurePluginPermissions) }
+		if _, err := d.host.Upgrade(ctx, f, limits, check); err != nil {
+			errs = append(errs, &config.Error{Pos: t.Pos, Msg: fmt.Sprintf("target %q: plugin %s: %v", name, t.Plugin, err)})
+		}
+	}
+	return errs
+}
+
+func unknownPlugin(t *config.Target, catalog *pluginhost.Catalog) *config.Error {
+	if why := catalog.WhyNotFound(t.Plugin); why != "" {
 		// The file is there but cannot be run: say so, not "unknown".
 		return &config.Error{Pos: t.Pos, Msg: fmt.Sprintf("target %q: plugin %q cannot be used: %s", t.Name, t.Plugin, why)}
 	}
-	names := pluginhost.Names(found)
-	fix := fmt.Sprintf("no plugins in %s; build them (make build) or set --plugin-dir", dir)
+	dir := catalog.Path.String()
+	names := catalog.Names()
+	fix := fmt.Sprintf("no plugins in %s; build them (make build), or add a directory with plugin_dirs in the config, --plugin-dir or $%s", dir, PluginDirEnv)
 	if len(names) > 0 {
 		fix = "available plugins: " + strings.Join(names, ", ")
 		// The closest name within a few typos, as for config keys.
@@ -347,7 +394,11 @@ func unknownPlugin(t *config.Target, found []pluginhost.Found, dir string) *conf
 			fix = fmt.Sprintf("did you mean %q? (%s)", best, fix)
 		}
 	}
-	return &config.Error{Pos: t.Pos, Msg: fmt.Sprintf("target %q: unknown plugin %q: there is no %s%s in %s", t.Name, t.Plugin, sdk.BinaryPrefix, t.Plugin, dir), Fix: fix}
+	where := "in " + dir
+	if len(catalog.Path) > 1 {
+		where = "in any of " + dir + " (searched in this order)"
+	}
+	return &config.Error{Pos: t.Pos, Msg: fmt.Sprintf("target %q: unknown plugin %q: there is no %s%s %s", t.Name, t.Plugin, sdk.BinaryPrefix, t.Plugin, where), Fix: fix}
 }
 
 // settingErrors points each invalid setting at its line in the config.

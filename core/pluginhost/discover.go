@@ -49,7 +49,7 @@ func Scan(dir string) ([]Found, []Skipped, error) {
 	}
 	entries, err := os.ReadDir(abs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot read the plugin directory: %w (set plugin_dir in the config, --plugin-dir or HEARTBEAT_PLUGIN_DIR)", err)
+		return nil, nil, fmt.Errorf("cannot read the plugin directory: %w (set plugin_dirs in the config, --plugin-dir or HEARTBEAT_PLUGIN_DIR)", err)
 	}
 	var found []Found
 	var skipped []Skipped

@@ -345,13 +345,19 @@ type process struct {
 	marker string
 	// outOfMemory is set when the process's log says so.
 	outOfMemory *atomic.Bool
+	// binary is the file the process was started from (see Upgrade).
+	binary binaryID
 }
 
 // Name is the plugin's name, as in configs.
 func (p *Plugin) Name() string { return p.found.Name }
 
 // Path is the plugin binary.
-func (p *Plugin) Path() string { return p.found.Path }
+func (p *Plugin) Path() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.found.Path
+}
 
 // Info is what the plugin said of itself when it last started.
 func (p *Plugin) Info() sdk.Info {
@@ -449,14 +455,14 @@ func (p *Plugin) ensure() (sdk.Client, *attempt, error) {
 	a := &attempt{done: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.starting, p.cancel = a, cancel
-	go p.start(ctx, a, maps.Clone(p.instances), p.limits, p.pin, now)
+	go p.start(ctx, a, p.found, maps.Clone(p.instances), p.limits, p.pin, now)
 	return nil, a, nil
 }
 
 // start starts a process, reads its Info and configures every instance
 // again, each step under the call timeout, then publishes the process.
-func (p *Plugin) start(ctx context.Context, a *attempt, instances map[string][]byte, lim Limits, pin []byte, at time.Time) {
-	proc, info, err := p.startProcess(ctx, lim, pin)
+func (p *Plugin) start(ctx context.Context, a *attempt, f Found, instances map[string][]byte, lim Limits, pin []byte, at time.Time) {
+	proc, info, err := p.startProcess(ctx, f, lim, pin)
 	if err == nil {
 		for instance, settings := range instances {
 			if _, cerr := p.call(ctx, "Configure of "+instance, func(ctx context.Context) (string, error) {
@@ -520,15 +526,15 @@ func (p *Plugin) call(ctx context.Context, what string, fn func(context.Context)
 	return out, err
 }
 
-// startProcess starts the plugin's process and reads its Info.
-func (p *Plugin) startProcess(ctx context.Context, lim Limits, pin []byte) (*process, sdk.Info, error) {
+// startProcess starts a process of the binary f and reads its Info.
+func (p *Plugin) startProcess(ctx context.Context, f Found, lim Limits, pin []byte) (*process, sdk.Info, error) {
 	logger := p.host.logger
-	f := p.found
 	if len(pin) > 0 {
-		if err := p.checkPin(pin); err != nil {
+		if err := p.checkPin(f, pin); err != nil {
 			return nil, sdk.Info{}, err
 		}
 	}
+	binary := identify(f.Path, pin)
 	marker := p.host.markerPrefix + fmt.Sprint(p.host.seq.Add(1))
 	oom := &atomic.Bool{}
 	named := &limitedLogger{Logger: logger.Named(sdk.BinaryPrefix + f.Name), limit: p.logs, outOfMemory: oom}
@@ -558,7 +564,7 @@ func (p *Plugin) startProcess(ctx context.Context, lim Limits, pin []byte) (*pro
 		SyncStderr:       &lineLogger{logger: named.Named("stderr"), level: hclog.Warn},
 		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxAnswer))},
 	})
-	proc := &process{client: client, marker: marker, outOfMemory: oom}
+	proc := &process{client: client, marker: marker, outOfMemory: oom, binary: binary}
 	// A stop during the handshake kills the process, which ends the wait.
 	stopWatch := context.AfterFunc(ctx, func() {
 		mu.Lock()
@@ -586,7 +592,7 @@ func (p *Plugin) startProcess(ctx context.Context, lim Limits, pin []byte) (*pro
 		if strings.Contains(err.Error(), "timeout while waiting for plugin to start") {
 			err = fmt.Errorf("no handshake within %s: %w", p.host.callTimeout, ErrTimeout)
 		}
-		return fail(err)
+		return fail(stdoutHint(f.Name, err))
 	}
 	raw, err := rpcProto.Dispense(sdk.PluginName)
 	if err != nil {
@@ -615,8 +621,7 @@ func (p *Plugin) startProcess(ctx context.Context, lim Limits, pin []byte) (*pro
 // checkPin compares the binary with its pinned SHA-256. A mismatch is
 // logged at error level once and the file is not tried again until it
 // changes.
-func (p *Plugin) checkPin(pin []byte) error {
-	f := p.found
+func (p *Plugin) checkPin(f Found, pin []byte) error {
 	stat, statErr := os.Stat(f.Path)
 	sum, err := FileSHA256(f.Path)
 	if err != nil || statErr != nil {

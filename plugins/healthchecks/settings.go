@@ -58,16 +58,16 @@ type rawSettings struct {
 // settingInfos documents rawSettings for "heartbeat plugins" and the docs.
 func settingInfos() []sdk.SettingInfo {
 	return []sdk.SettingInfo{
-		{Name: "ping_url", Type: "string", Secret: true, Description: "The check's ping URL as Healthchecks shows it, e.g. https://hc-ping.com/<uuid>. Use it, or base_url with uuid, or base_url with ping_key and slug."},
-		{Name: "base_url", Type: "string", Default: hostedBaseURL, Description: "The server's ping endpoint; for a self-hosted server usually <SITE_ROOT>/ping/."},
-		{Name: "uuid", Type: "string", Secret: true, Description: "The check's UUID, with base_url."},
-		{Name: "ping_key", Type: "string", Secret: true, Description: "The project's ping key (project Settings page), with slug."},
-		{Name: "slug", Type: "string", Description: "The check's slug, with ping_key."},
-		{Name: "create", Type: "bool", Default: "false", Description: "Let Healthchecks create the check when no check has the slug (slug form only)."},
-		{Name: "timeout", Type: "duration", Default: httpclient.DefaultTimeout.String(), Description: "How long to wait for Healthchecks' answer."},
-		{Name: "method", Type: "string", Default: "POST when the beat has a message or log, else GET", Description: "HTTP method: HEAD, GET or POST. Only POST sends the message and log."},
-		{Name: "ca_file", Type: "string", Description: "PEM file of CA certificates to trust besides the system's, for a self-hosted server."},
-		{Name: "insecure_skip_verify", Type: "bool", Default: "false", Description: "Do not verify the server's certificate. Prefer ca_file."},
+		{Name: "ping_url", Type: "string", Secret: true, Description: "The check's ping URL as Healthchecks shows it: `http://` or `https://`, ending with the check's UUID (a trailing `/` is fine). No query, and no `/start`, `/fail` or exit code at the end: heartbeat adds those. A slug URL is refused with a hint to use `ping_key` and `slug`."},
+		{Name: "base_url", Type: "string", Default: hostedBaseURL, Description: "The server's ping endpoint, path prefix included, e.g. `https://example.com/hc/ping/`. No query, and not a ping URL (move that to `ping_url`). For a self-hosted server usually `<SITE_ROOT>/ping/`."},
+		{Name: "uuid", Type: "string", Secret: true, Description: "The check's UUID, with `base_url`. Upper case and the form without dashes are accepted and sent as Healthchecks expects them (lower case, with dashes)."},
+		{Name: "ping_key", Type: "string", Secret: true, Description: "The project's ping key (on the project's Settings page), with `slug`. Letters, digits, `-` and `_`."},
+		{Name: "slug", Type: "string", Description: "The check's slug, with `ping_key`. Letters, digits, `-` and `_`. Upper case is accepted, with a warning: Healthchecks' UI makes slugs lower case, so it is likely a typo."},
+		{Name: "create", Type: "bool", Default: "false", Description: "With `ping_key` and `slug` only: ask Healthchecks to create the check when the project has none with this slug (`?create=1`). New checks get the project's default period and grace time: adjust them in Healthchecks."},
+		{Name: "timeout", Type: "duration", Default: httpclient.DefaultTimeout.String(), Description: "How long to wait for Healthchecks' answer, e.g. `5s`. Must be more than 0."},
+		{Name: "method", Type: "string", Default: "`POST` when the beat has a message or log, else `GET`", Description: "`HEAD`, `GET` or `POST` (any case). Only `POST` sends the message and log; with `HEAD` or `GET` they are dropped."},
+		{Name: "ca_file", Type: "string", Description: "A PEM file of CA certificates to trust in addition to the system's, for a server with a certificate from its own CA."},
+		{Name: "insecure_skip_verify", Type: "bool", Default: "false", Description: "Do not verify the server's certificate. Prefer `ca_file`."},
 	}
 }
 

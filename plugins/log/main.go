@@ -24,7 +24,7 @@ func (target) Info() sdk.Info {
 		Description: "writes each beat to heartbeat's log; needs no monitoring tool",
 		Signals:     []sdk.Signal{sdk.SignalSuccess, sdk.SignalStart, sdk.SignalFail, sdk.SignalLog},
 		Settings: []sdk.SettingInfo{
-			{Name: "level", Type: "string", Default: "info", Description: "log level of the beat lines: trace, debug, info, warn or error"},
+			{Name: "level", Type: "string", Default: "info", Description: "Log level of the beat lines: `trace`, `debug`, `info`, `warn` or `error`, in any case."},
 		},
 	}
 }

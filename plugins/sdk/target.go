@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -91,6 +92,25 @@ func (s Signal) String() string {
 		return "log"
 	}
 	return "unspecified"
+}
+
+// MarshalText writes the signal's name, so that JSON (and any text
+// encoding) holds "success", not a number.
+func (s Signal) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a signal's name, as MarshalText writes it.
+func (s *Signal) UnmarshalText(text []byte) error {
+	for _, v := range []Signal{SignalUnspecified, SignalSuccess, SignalStart, SignalFail, SignalLog} {
+		if string(text) == v.String() {
+			*s = v
+			return nil
+		}
+	}
+	name := string(text)
+	if len(name) > 64 {
+		name = name[:64] + "…"
+	}
+	return fmt.Errorf("unknown signal %q: use success, start, fail or log", name)
 }
 
 // Beat is one signal of one heartbeat.

@@ -27,29 +27,27 @@ func (target) Info() sdk.Info {
 		Settings: []sdk.SettingInfo{
 			{
 				Name: "push_url", Type: "string", Secret: true,
-				Description: "the push URL of an Uptime Kuma Push monitor, as the monitor's page shows it " +
-					"(with or without ?status=up&msg=OK&ping=); required unless base_url and token are set",
+				Description: "The push URL the monitor shows, with or without `?status=up&msg=OK&ping=`. It must use `http://` or `https://` and end in `/api/push/<token>`; a path prefix before `/api/push/` is kept. Other query parameters are kept; `status`, `msg` and `ping` are set by each beat. Required unless `base_url` and `token` are set.",
 			},
 			{
 				Name: "base_url", Type: "string",
-				Description: "instead of push_url: Uptime Kuma's address, with its path prefix behind a reverse proxy " +
-					"(e.g. https://example.com/kuma); needs token",
+				Description: "Instead of `push_url`: Uptime Kuma's address, including the path prefix when it runs behind a reverse proxy (`https://example.com/kuma`). No query, and not a push URL. Needs `token`.",
 			},
 			{
 				Name: "token", Type: "string", Secret: true,
-				Description: "instead of push_url: the monitor's push token, the part of the push URL after /api/push/; needs base_url",
+				Description: "Instead of `push_url`: the push token, the part of the push URL after `/api/push/`. It cannot contain `/`, `?`, `#`, `&`, `=`, spaces or control characters. Needs `base_url`.",
 			},
 			{
 				Name: "timeout", Type: "duration", Default: defaultTimeout.String(),
-				Description: "how long to wait for Uptime Kuma's answer",
+				Description: "How long to wait for Uptime Kuma's answer, e.g. `5s` or `1m`. Must be more than 0.",
 			},
 			{
 				Name: "ca_file", Type: "string",
-				Description: "PEM file of CA certificates to trust, in addition to the system's, for a server with its own CA",
+				Description: "A PEM file of CA certificates to trust, in addition to the system's, for an Uptime Kuma with a certificate from its own CA.",
 			},
 			{
 				Name: "insecure_skip_verify", Type: "bool", Default: "false",
-				Description: "do not verify the server's TLS certificate (prefer ca_file)",
+				Description: "Do not verify Uptime Kuma's TLS certificate. Prefer `ca_file`.",
 			},
 		},
 	}
