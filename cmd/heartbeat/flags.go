@@ -193,13 +193,6 @@ func (c *common) pluginPath(cfg *config.Config) pluginhost.SearchPath {
 	return daemon.PluginPath(c.pluginDirs, cfg)
 }
 
-// resolvePluginDir is the first directory of the plugin search path.
-// Deprecated: one directory misses the plugins of the others; use
-// pluginPath(cfg).Scan() and the Catalog's Lookup and WhyNotFound.
-func (c *common) resolvePluginDir(cfg *config.Config) string {
-	return c.pluginPath(cfg)[0].Path
-}
-
 // printError writes err for a user: config errors one per block.
 func printError(stderr io.Writer, err error) {
 	var errs config.Errors

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -203,7 +204,7 @@ func lookupCommand(name string) (command, bool) {
 func commandNames() []string {
 	var names []string
 	for _, c := range commands() {
-		if top, _, _ := strings.Cut(c.name, " "); !contains(names, top) {
+		if top, _, _ := strings.Cut(c.name, " "); !slices.Contains(names, top) {
 			names = append(names, top)
 		}
 	}
@@ -297,20 +298,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case len(positional) < cmd.minArgs:
 		fmt.Fprintf(stderr, "heartbeat %s: missing %s\nusage: %s\nrun 'heartbeat %s --help' for more\n", cmd.name, cmd.args, synopsis(cmd), cmd.name)
 		return exitInvalid
-	case len(cmd.argValues) > 0 && len(positional) > 0 && !contains(cmd.argValues, positional[0]):
+	case len(cmd.argValues) > 0 && len(positional) > 0 && !slices.Contains(cmd.argValues, positional[0]):
 		fmt.Fprintf(stderr, "heartbeat %s: %q is not one of %s\nusage: %s\n", cmd.name, positional[0], strings.Join(cmd.argValues, ", "), synopsis(cmd))
 		return exitInvalid
 	}
 	return cmd.run(ctx, rest, stdout, stderr)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func cmdHelp(_ context.Context, args []string, stdout, stderr io.Writer) int {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -35,7 +36,7 @@ func cmdPluginsDescribe(ctx context.Context, args []string, stdout, stderr io.Wr
 		return exitInvalid
 	}
 	format := fs.Lookup("format").Value.String()
-	if !contains(describeFormats(), format) {
+	if !slices.Contains(describeFormats(), format) {
 		fmt.Fprintf(stderr, "error: --format %q: use %s\n", scaffoldClipArg(format), strings.Join(describeFormats(), ", "))
 		return exitInvalid
 	}
