@@ -52,6 +52,9 @@ type command struct {
 	// about says what the command does, in paragraphs separated by "\n\n".
 	about    string
 	examples []string
+	// runsCommand: the arguments after "--" are a command for it to run,
+	// not its own.
+	runsCommand bool
 	// flagSet returns the command's flags: the same function the command
 	// parses its arguments with.
 	flagSet func(stderr io.Writer) *flag.FlagSet
@@ -80,6 +83,26 @@ func commands() []command {
 			examples: []string{"heartbeat validate --config heartbeat.yaml"},
 			flagSet:  func(w io.Writer) *flag.FlagSet { fs, _ := newFlagSet("validate", w); return fs },
 			run:      cmdValidate,
+		},
+		{
+			name:         "exec",
+			args:         "-- COMMAND [ARGS...]",
+			runsCommand:  true,
+			extraArgsFix: "put -- before the command to run",
+			summary:      "run a job and report its start, outcome and output to monitoring tools",
+			about: "Runs COMMAND once and reports it: a start signal with a fresh run id, then success or fail by its exit status, with its duration, the exit code and the tail of its output, paired with the start by the run id. " +
+				"The job's output still reaches the terminal or journal live; SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to its process group, and the outcome is still reported. " +
+				"heartbeat exits with the job's status (128+N when signal N killed it, 127 or 126 when it could not be started); a monitoring tool that cannot be reached changes nothing but a line on stderr, unless --report-failure-exit-code is given.\n\n" +
+				"Where to report: --url (a Healthchecks ping URL, an Uptime Kuma push URL or any other URL, recognised by its shape; no config needed), --uuid or --slug with --ping-key as runitor takes them, or --target and --heartbeat from the config. " +
+				"Without any of those, $HEARTBEAT_URL, then runitor's $CHECK_UUID, $CHECK_SLUG, $PING_KEY and $HC_API_URL; a value of the form file:PATH is read from that file.\n\n" +
+				"With --every or --cron the job runs periodically, never two runs at once, and SIGALRM runs it at once. See docs/exec.md for every flag, runitor's equivalents and recipes for cron, systemd and Kubernetes.",
+			examples: []string{
+				"heartbeat exec --url https://hc-ping.com/<uuid> -- /usr/local/bin/backup.sh",
+				"heartbeat exec --config /etc/heartbeat/heartbeat.yaml --target hc --target kuma --timeout 1h -- pg_dump -f /backups/db.sql db",
+				"heartbeat exec --every 'every 15 minutes' --lock /run/lock/sync.lock --url \"$KUMA_PUSH_URL\" -- ./sync.sh",
+			},
+			flagSet: func(w io.Writer) *flag.FlagSet { fs, _ := execFlags(w); return fs },
+			run:     cmdExec,
 		},
 		{
 			name:         "send",
@@ -276,7 +299,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// set the command parses them with: --help prints its help, an unknown
 	// flag or a stray argument is a usage error before anything runs.
 	fs := cmd.flagSet(stderr)
-	positional, err := parseFlags(fs, rest)
+	flagArgs := rest
+	if cmd.runsCommand {
+		flagArgs, _, _ = cutCommand(rest)
+	}
+	positional, err := parseFlags(fs, flagArgs)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		writeHelp(stdout, cmd)
@@ -287,7 +314,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case len(positional) > cmd.maxArgs:
 		extra := positional[cmd.maxArgs:]
 		msg := fmt.Sprintf("heartbeat %s: unexpected argument %q", cmd.name, extra[0])
-		if cmd.maxArgs == 0 {
+		if cmd.maxArgs == 0 && !cmd.runsCommand {
 			msg += ": " + cmd.name + " takes no arguments, only flags"
 		}
 		if cmd.extraArgsFix != "" {

@@ -710,7 +710,9 @@ func (s *suite) localInstance(dest *destination) string {
 
 // configureTowards configures --settings with every top-level http(s) URL
 // moved to the local destination base (same path), so the check controls
-// how the destination answers and no beat leaves this machine.
+// how the destination answers and no beat leaves this machine. User info
+// stays: a DSN carries its key there, and the destination is the suite's
+// own server, which records nothing.
 func (s *suite) configureTowards(dest *destination, instance, base string) string {
 	var settings map[string]json.RawMessage
 	if json.Unmarshal(s.opts.Settings, &settings) != nil {
@@ -727,7 +729,7 @@ func (s *suite) configureTowards(dest *destination, instance, base string) strin
 			continue
 		}
 		b, _ := url.Parse(base)
-		u.Scheme, u.Host, u.User = b.Scheme, b.Host, nil
+		u.Scheme, u.Host = b.Scheme, b.Host
 		u.Path = b.Path + u.Path
 		u.RawPath = ""
 		settings[k], _ = json.Marshal(u.String())

@@ -116,7 +116,7 @@ func TestBundledPluginsConform(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("Unix plugins")
 	}
-	for _, name := range []string{"http", "log", "healthchecks", "uptimekuma", "file", "good"} {
+	for _, name := range []string{"http", "log", "healthchecks", "uptimekuma", "cronitor", "betterstack", "deadmanssnitch", "sentry", "pushgateway", "file", "good"} {
 		t.Run(name, func(t *testing.T) {
 			results := run(t, name, nil)
 			if conformance.Failed(results) {
@@ -134,10 +134,18 @@ func TestBundledPluginsConform(t *testing.T) {
 func TestSettingsDeliverOneLiveBeat(t *testing.T) {
 	for _, tc := range []struct {
 		plugin, key, path string
+		// extra settings besides the URL
+		extra map[string]string
 	}{
-		{"http", "url", "/ping/5ec2e7c1"},
-		{"healthchecks", "ping_url", "/0b0e3c3a-6a1e-4c35-8d8e-3f5f2f0c2a11"},
-		{"uptimekuma", "push_url", "/api/push/Zx8pQ2kLm7"},
+		{"http", "url", "/ping/5ec2e7c1", nil},
+		{"healthchecks", "ping_url", "/0b0e3c3a-6a1e-4c35-8d8e-3f5f2f0c2a11", nil},
+		{"uptimekuma", "push_url", "/api/push/Zx8pQ2kLm7", nil},
+		{"cronitor", "ping_url", "/p/0f1e2d3c4b5a69788796a5b4c3d2e1f0/m", nil},
+		{"betterstack", "heartbeat_url", "/api/v1/heartbeat/Wq3Zt8xPk2Lm9Rv4", nil},
+		{"deadmanssnitch", "snitch_url", "/c5d4e3f2a1", nil},
+		{"pushgateway", "url", "", nil},
+		// The DSN's key rides in the URL's user info.
+		{"sentry", "dsn", "/42", map[string]string{"monitor_slug": "nightly-backup"}},
 	} {
 		t.Run(tc.plugin, func(t *testing.T) {
 			var hits atomic.Int64
@@ -148,10 +156,19 @@ func TestSettingsDeliverOneLiveBeat(t *testing.T) {
 					_, _ = w.Write([]byte("OK"))
 				case "uptimekuma":
 					_, _ = w.Write([]byte(`{"ok":true}`))
+				case "sentry":
+					w.WriteHeader(http.StatusAccepted)
 				}
 			}))
 			defer srv.Close()
-			settings, _ := json.Marshal(map[string]string{tc.key: srv.URL + tc.path})
+			values := map[string]string{tc.key: srv.URL + tc.path}
+			if tc.plugin == "sentry" {
+				values[tc.key] = strings.Replace(srv.URL, "://", "://0123456789abcdef0123456789abcdef@", 1) + tc.path
+			}
+			for k, v := range tc.extra {
+				values[k] = v
+			}
+			settings, _ := json.Marshal(values)
 			results := run(t, tc.plugin, settings)
 			if conformance.Failed(results) {
 				t.Fatalf("%s with --settings fails the suite", tc.plugin)

@@ -65,6 +65,9 @@ func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 		// The error would quote the URL, which holds the secret.
 		return sdk.Result{}, sdk.Permanent(fmt.Errorf("cannot build the request for %s", in.cfg.display))
 	}
+	for name, value := range in.cfg.headers {
+		req.Header.Set(name, value)
+	}
 	if len(body) == 0 {
 		req.Body, req.ContentLength = http.NoBody, 0
 		req.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +51,9 @@ type rawSettings struct {
 	Create  bool          `json:"create"`
 	Timeout *sdk.Duration `json:"timeout"`
 	Method  string        `json:"method"`
+	// Headers are extra request headers, e.g. for a proxy in front of a
+	// self-hosted server.
+	Headers map[string]string `json:"headers"`
 	// The fields of httpclient.TLSSettings, spelled out because
 	// sdk.Settings.Decode does not see the fields of an embedded struct.
 	CAFile             string `json:"ca_file"`
@@ -66,6 +71,7 @@ func settingInfos() []sdk.SettingInfo {
 		{Name: "create", Type: "bool", Default: "false", Description: "With `ping_key` and `slug` only: ask Healthchecks to create the check when the project has none with this slug (`?create=1`). New checks get the project's default period and grace time: adjust them in Healthchecks."},
 		{Name: "timeout", Type: "duration", Default: httpclient.DefaultTimeout.String(), Description: "How long to wait for Healthchecks' answer, e.g. `5s`. Must be more than 0."},
 		{Name: "method", Type: "string", Default: "`POST` when the beat has a message or log, else `GET`", Description: "`HEAD`, `GET` or `POST` (any case). Only `POST` sends the message and log; with `HEAD` or `GET` they are dropped."},
+		{Name: "headers", Type: "map", Secret: true, Description: "Extra request headers, name to value, e.g. for an authenticating proxy in front of a self-hosted server: `Authorization: \"Bearer ${TOKEN}\"`. Names must be valid HTTP header names; values may not hold line breaks or other control characters. A `User-Agent` here replaces heartbeat's; `Content-Type` and `Host` cannot be set."},
 		{Name: "ca_file", Type: "string", Description: "A PEM file of CA certificates to trust in addition to the system's, for a server with a certificate from its own CA."},
 		{Name: "insecure_skip_verify", Type: "bool", Default: "false", Description: "Do not verify the server's certificate. Prefer `ca_file`."},
 	}
@@ -85,6 +91,7 @@ type config struct {
 	create  bool
 	hosted  bool
 	method  string // "" chooses POST or GET per beat
+	headers map[string]string
 	timeout time.Duration
 	tls     httpclient.TLSSettings
 }
@@ -181,6 +188,8 @@ func parseSettings(s sdk.Settings, logger hclog.Logger) (config, error) {
 	default:
 		errs.Add("method", "must be HEAD, GET or POST, not %q", raw.Method)
 	}
+	errs.Merge(checkHeaders(raw.Headers))
+	cfg.headers = raw.Headers
 	if raw.CAFile != "" && raw.InsecureSkipVerify {
 		logger.Warn("insecure_skip_verify is set, so ca_file is not used: certificates are not verified")
 	}
@@ -339,4 +348,55 @@ func validSlug(slug string, errs *sdk.FieldErrors, logger hclog.Logger) bool {
 		return true
 	}
 	return false
+}
+
+// checkHeaders refuses headers net/http would not send, and those the
+// plugin sets itself. A value may be a secret: messages name the header
+// only.
+func checkHeaders(headers map[string]string) error {
+	var errs sdk.FieldErrors
+	names := make([]string, 0, len(headers))
+	for name := range headers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		switch {
+		case !validHeaderName(name):
+			errs.Add("headers", "%q is not a valid header name", name)
+		case !validHeaderValue(headers[name]):
+			errs.Add("headers", "the value of %s holds a line break or another control character", name)
+		case strings.EqualFold(name, "Content-Type") || strings.EqualFold(name, "Host") || strings.EqualFold(name, "Content-Length"):
+			errs.Add("headers", "%s is set by heartbeat and cannot be set here", http.CanonicalHeaderKey(name))
+		}
+	}
+	return errs.Err()
+}
+
+// validHeaderName reports whether name is an HTTP token (RFC 9110): net/http
+// refuses to send any other, which would fail every beat.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, c := range []byte(name) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue reports whether net/http will send value: no control
+// characters other than tab.
+func validHeaderValue(value string) bool {
+	for _, c := range []byte(value) {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -127,7 +127,8 @@ type Beat struct {
 	RunID string
 	// ExitCode is the checked command's exit status, when there is one.
 	ExitCode *int
-	// CheckLatency is how long the health check took; 0 when none ran.
+	// CheckLatency is how long the health check, or the job that
+	// `heartbeat exec` wraps, ran; 0 when none ran.
 	CheckLatency time.Duration
 	// Attempt counts delivery attempts, from 1.
 	Attempt int

@@ -48,6 +48,8 @@ type instance struct {
 	// where is Uptime Kuma's address without the token, for messages.
 	where    string
 	describe string
+	// headers are extra request headers (values may be secrets).
+	headers map[string]string
 }
 
 func (in *instance) Describe() string { return in.describe }
@@ -91,6 +93,9 @@ func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 	if err != nil {
 		// The error would quote the URL, token included.
 		return sdk.Result{}, sdk.Errorf(sdk.KindPermanent, "cannot build the push request for %s", in.describe)
+	}
+	for name, value := range in.headers {
+		req.Header.Set(name, value)
 	}
 	req.Header.Set("Accept", "application/json")
 	in.logger.Debug("pushing", "status", status, "ping", ping, "attempt", b.Attempt)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"errors"
+	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"unicode"
 
@@ -16,12 +18,13 @@ import (
 // httpclient.TLSSettings: sdk.Settings.Decode only knows the json names of
 // the top-level fields and would reject ca_file as unknown.
 type settings struct {
-	PushURL            string        `json:"push_url"`
-	BaseURL            string        `json:"base_url"`
-	Token              string        `json:"token"`
-	Timeout            *sdk.Duration `json:"timeout"`
-	CAFile             string        `json:"ca_file"`
-	InsecureSkipVerify bool          `json:"insecure_skip_verify"`
+	PushURL            string            `json:"push_url"`
+	BaseURL            string            `json:"base_url"`
+	Token              string            `json:"token"`
+	Timeout            *sdk.Duration     `json:"timeout"`
+	Headers            map[string]string `json:"headers"`
+	CAFile             string            `json:"ca_file"`
+	InsecureSkipVerify bool              `json:"insecure_skip_verify"`
 }
 
 func (s settings) tls() httpclient.TLSSettings {
@@ -186,4 +189,55 @@ func checkToken(token string) string {
 		return "must not contain spaces or control characters"
 	}
 	return ""
+}
+
+// checkHeaders refuses headers net/http would not send, and those the
+// plugin sets itself. A value may be a secret: messages name the header
+// only.
+func checkHeaders(headers map[string]string) sdk.FieldErrors {
+	var errs sdk.FieldErrors
+	names := make([]string, 0, len(headers))
+	for name := range headers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		switch {
+		case !validHeaderName(name):
+			errs.Add("headers", "%q is not a valid header name", name)
+		case !validHeaderValue(headers[name]):
+			errs.Add("headers", "the value of %s holds a line break or another control character", name)
+		case strings.EqualFold(name, "Accept") || strings.EqualFold(name, "Host") || strings.EqualFold(name, "Content-Length"):
+			errs.Add("headers", "%s is set by heartbeat and cannot be set here", http.CanonicalHeaderKey(name))
+		}
+	}
+	return errs
+}
+
+// validHeaderName reports whether name is an HTTP token (RFC 9110): net/http
+// refuses to send any other, which would fail every beat.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, c := range []byte(name) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue reports whether net/http will send value: no control
+// characters other than tab.
+func validHeaderValue(value string) bool {
+	for _, c := range []byte(value) {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -36,10 +36,10 @@ func TestInfo(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	if want := []string{"base_url", "ca_file", "insecure_skip_verify", "push_url", "timeout", "token"}; !slices.Equal(names, want) {
+	if want := []string{"base_url", "ca_file", "headers", "insecure_skip_verify", "push_url", "timeout", "token"}; !slices.Equal(names, want) {
 		t.Errorf("settings = %v, want %v", names, want)
 	}
-	for name, want := range map[string]bool{"push_url": true, "token": true, "base_url": false, "timeout": false} {
+	for name, want := range map[string]bool{"push_url": true, "token": true, "headers": true, "base_url": false, "timeout": false} {
 		if secret[name] != want {
 			t.Errorf("setting %s secret = %v, want %v", name, secret[name], want)
 		}

@@ -42,6 +42,10 @@ func (target) Info() sdk.Info {
 				Description: "How long to wait for Uptime Kuma's answer, e.g. `5s` or `1m`. Must be more than 0.",
 			},
 			{
+				Name: "headers", Type: "map", Secret: true,
+				Description: "Extra request headers, name to value, e.g. for an authenticating reverse proxy in front of Uptime Kuma: `Authorization: \"Bearer ${TOKEN}\"`. Names must be valid HTTP header names; values may not hold line breaks or other control characters. A `User-Agent` here replaces heartbeat's; `Accept` and `Host` cannot be set.",
+			},
+			{
 				Name: "ca_file", Type: "string",
 				Description: "A PEM file of CA certificates to trust, in addition to the system's, for an Uptime Kuma with a certificate from its own CA.",
 			},
@@ -76,6 +80,7 @@ func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instan
 			checks.Add("timeout", "must be more than 0s, e.g. \"10s\"")
 		}
 	}
+	checks = append(checks, checkHeaders(s.Headers)...)
 	client, err := httpclient.New(timeout, s.tls())
 	if err != nil {
 		checks = append(checks, sdk.AsFieldErrors(err)...)
@@ -89,10 +94,11 @@ func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instan
 		logger = hclog.NewNullLogger()
 	}
 	in := &instance{
-		ep:     ep,
-		client: client,
-		logger: logger,
-		where:  where(ep.base),
+		ep:      ep,
+		client:  client,
+		logger:  logger,
+		where:   where(ep.base),
+		headers: s.Headers,
 	}
 	in.describe = "GET " + in.where + pushRoute + "/" + sdk.RedactSecret(ep.token)
 	logger.Debug("configured", "target", in.describe, "timeout", timeout.String())

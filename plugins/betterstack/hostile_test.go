@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/sdktest"
+)
+
+// A server that misbehaves costs a beat at most its timeout and a bounded
+// amount of memory, and what it says reaches the user bounded, on one line.
+func TestHostileServers(t *testing.T) {
+	sdktest.RunHostile(t, sdktest.Hostile{
+		Secret: testToken,
+		Beat: func(t *testing.T, serverURL, timeout string) (sdk.Result, error) {
+			c, _ := mustConfigure(t, settingsMap{"base_url": serverURL, "token": testToken, "timeout": timeout})
+			return beat(t, c, sdk.Beat{Signal: sdk.SignalFail, ExitCode: intp(1), Log: []byte("out")})
+		},
+	}, []sdktest.HostileCase{
+		{Name: "endless 200 body (1 GB and more)", Handler: sdktest.EndlessBody(http.StatusOK, nil), Timeout: "10s", OK: true, Wording: "200 OK"},
+		{Name: "endless error page", Handler: sdktest.EndlessBody(http.StatusNotFound, nil), Timeout: "10s", Kind: sdk.KindNotFound, Wording: "404 Not Found"},
+		{Name: "body that trickles", Handler: sdktest.TrickleBody(http.StatusOK), Timeout: "500ms", Kind: sdk.KindTemporary, Wording: "reporting to Better Stack"},
+		{Name: "no answer at all", Handler: sdktest.NoAnswer(), Timeout: "500ms", Kind: sdk.KindTemporary, Wording: "no answer before the timeout"},
+		{Name: "control characters and a long line", Handler: sdktest.Answer(http.StatusBadRequest, "\x1b[2Jbad\r\nrequest "+strings.Repeat("z", 5000)), Timeout: "10s", Kind: sdk.KindPermanent, Wording: "400 Bad Request"},
+	})
+}
+
+// The core's deadline for an attempt ends a beat even when the target's own
+// timeout is longer.
+func TestDeadlineEndsHangingBeat(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(srv.Close)
+	c, _ := mustConfigure(t, settingsMap{"base_url": srv.URL, "token": testToken, "timeout": "10m"})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := beatCtx(ctx, c, sdk.Beat{Signal: sdk.SignalSuccess})
+	if err == nil || sdk.KindOf(err) != sdk.KindTemporary {
+		t.Errorf("got %s %v, want a temporary error", sdk.KindOf(err), err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("took %s despite a 300ms deadline", d)
+	}
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/httpclient"
+)
+
+const (
+	// unknownFailure is the status of a failure without an exit code (an
+	// HTTP check, a check that timed out): any status but 0 or empty
+	// marks the snitch errored, and 1 is the conventional "failed".
+	unknownFailure = "1"
+	// defaultFailMessage is m for a failure that says nothing else.
+	defaultFailMessage = "failed"
+)
+
+// instance is one configured snitch. It is not changed after Configure, so
+// concurrent beats are safe.
+type instance struct {
+	cfg    config
+	client *http.Client
+	logger hclog.Logger
+}
+
+func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
+	status, err := checkInStatus(b)
+	if err != nil {
+		return sdk.Result{}, err
+	}
+	m := checkInMessage(b.Message, b.CheckLatency, b.Log)
+	if m == "" && b.Signal == sdk.SignalFail {
+		m = defaultFailMessage
+	}
+	q := url.Values{}
+	if m != "" {
+		q.Set("m", m)
+	}
+	if status != "" {
+		q.Set("s", status)
+	}
+	u := in.cfg.url()
+	// Spaces as %20: "+" means a space only in some query parsers.
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		// The error would quote the URL, token included.
+		return sdk.Result{}, sdk.Permanent(fmt.Errorf("cannot build the check-in request for %s", in.cfg.display))
+	}
+	resp, err := httpclient.Do(ctx, in.client, req)
+	if err != nil {
+		return sdk.Result{}, fmt.Errorf("checking in to Dead Man's Snitch at %s: %w", in.cfg.display, err)
+	}
+	res, err := in.classify(resp)
+	in.logger.Debug("checked in to Dead Man's Snitch", "signal", b.Signal.String(), "url", in.cfg.display,
+		"status", status, "message_chars", len([]rune(m)), "answer", in.answer(resp), "error", err)
+	return res, err
+}
+
+// checkInStatus is s for b: none for a success (the exit code 0 when there
+// is one), the exit code of a failure, or unknownFailure.
+func checkInStatus(b sdk.Beat) (string, error) {
+	switch b.Signal {
+	case sdk.SignalSuccess:
+		// A success is a success whatever its exit code: another code
+		// would mark the snitch errored.
+		if b.ExitCode != nil && *b.ExitCode == 0 {
+			return "0", nil
+		}
+		return "", nil
+	case sdk.SignalFail:
+		// 0 (or nothing) would report success.
+		if b.ExitCode != nil && *b.ExitCode != 0 {
+			return strconv.Itoa(*b.ExitCode), nil
+		}
+		return unknownFailure, nil
+	}
+	// The core sends only the signals Info lists; never turn another one
+	// into a request, which Dead Man's Snitch would count as a check-in.
+	return "", sdk.Errorf(sdk.KindPermanent, "the deadmanssnitch plugin cannot deliver the %s signal: a snitch only takes check-ins that succeeded or failed", b.Signal)
+}
+
+// classify reads Dead Man's Snitch's answer: any 2xx is a check-in, as its
+// own client takes it; the rest is not documented, and is read as other
+// targets read HTTP answers.
+func (in *instance) classify(resp httpclient.Response) (sdk.Result, error) {
+	status := resp.StatusCode
+	said := in.answer(resp)
+	where := in.cfg.display
+	switch {
+	case status >= 200 && status < 300:
+		return sdk.Result{Detail: said}, nil
+	case status == http.StatusNotFound:
+		return sdk.Result{}, sdk.NotFound(fmt.Errorf("Dead Man's Snitch has no snitch with this token (%s answered %s): the snitch was deleted or %s is wrong; copy the snitch's URL again from Dead Man's Snitch",
+			where, said, in.cfg.fields))
+	case status == http.StatusTooManyRequests:
+		return sdk.Result{}, sdk.RateLimited(fmt.Errorf("Dead Man's Snitch asks to slow down (%s answered %s%s) and may not have recorded the check-in: check in less often; one check-in per snitch interval is enough",
+			where, said, retryAfter(resp.Header, time.Now())))
+	case status == http.StatusRequestTimeout, status >= 500:
+		return sdk.Result{}, sdk.Temporary(fmt.Errorf("Dead Man's Snitch could not take the check-in now (%s answered %s)", where, said))
+	case status == http.StatusUnauthorized, status == http.StatusForbidden, status == http.StatusProxyAuthRequired:
+		return sdk.Result{}, sdk.Permanent(fmt.Errorf("%s refused the check-in (%s): check-in URLs need no login, so a proxy in front of it, or a wrong %s, is the likely cause",
+			where, said, in.cfg.fields))
+	case status >= 300 && status < 400:
+		return sdk.Result{}, sdk.Permanent(fmt.Errorf("%s answered %s, a redirect heartbeat does not follow: check %s", where, said, in.cfg.fields))
+	}
+	return sdk.Result{}, sdk.Permanent(fmt.Errorf("Dead Man's Snitch refused the check-in (%s answered %s): check %s", where, said, in.cfg.fields))
+}
+
+// answer summarises a response for Result.Detail and messages, e.g.
+// "202 Got it, thanks!" or "404 Not Found", with the token masked in case
+// the server or a proxy echoes the URL.
+func (in *instance) answer(resp httpclient.Response) string {
+	return httpclient.Summary(resp, in.cfg.token)
+}
+
+// retryAfter names the wait a 429 asks for, e.g. ", Retry-After 30s";
+// empty when the header is missing or unreadable. The core does not retry
+// a rate-limited beat before the next one anyway: this is for the user.
+func retryAfter(h http.Header, now time.Time) string {
+	if wait, ok := httpclient.RetryAfter(h, now); ok {
+		return fmt.Sprintf(", Retry-After %s", wait)
+	}
+	return ""
+}

@@ -1,0 +1,7 @@
+// Command heartbeat-target-deadmanssnitch is the heartbeat target plugin
+// for Dead Man's Snitch.
+package main
+
+import "github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+
+func main() { sdk.Serve(target{}) }

@@ -1,0 +1,93 @@
+package fakeserver
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestLog(t *testing.T) {
+	var l Log[int]
+	if _, ok := l.LastRequest(); ok {
+		t.Error("an empty log has a last request")
+	}
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() { defer wg.Done(); l.Record(i) }()
+	}
+	wg.Wait()
+	l.Record(99)
+	got := l.Requests()
+	if len(got) != 51 {
+		t.Fatalf("%d requests, want 51", len(got))
+	}
+	got[50] = -1 // a copy: the log keeps its own
+	if last, ok := l.LastRequest(); !ok || last != 99 {
+		t.Errorf("last %d, %v", last, ok)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	var f Faults
+	if f.Outage() != 0 || f.RetryAfter() != "" {
+		t.Error("the zero value has faults")
+	}
+	f.SetOutage(503)
+	f.SetRetryAfter("30")
+	if f.Outage() != 503 || f.RetryAfter() != "30" {
+		t.Errorf("outage %d, retry after %q", f.Outage(), f.RetryAfter())
+	}
+	if !f.Wait(context.Background()) {
+		t.Error("no delay, yet the client left")
+	}
+	f.SetDelay(time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if f.Wait(ctx) {
+		t.Error("the client left, yet Wait says it is there")
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("Wait took %s after the client left", d)
+	}
+}
+
+func TestHTTP(t *testing.T) {
+	for _, useTLS := range []bool{false, true} {
+		h := Start(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }), useTLS)
+		pemBytes := h.CACertPEM()
+		if useTLS != (pemBytes != nil) {
+			t.Errorf("tls %v: CA %q", useTLS, pemBytes)
+		}
+		client := &http.Client{Timeout: 30 * time.Second}
+		if useTLS {
+			// Trusting the CA it hands out is enough to reach it.
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pemBytes) {
+				t.Fatal("the CA is not PEM")
+			}
+			client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+		}
+		if useTLS {
+			if resp, err := h.Client().Get(h.URL()); err != nil {
+				t.Errorf("Client: %v", err)
+			} else {
+				_ = resp.Body.Close()
+			}
+		}
+		resp, err := client.Get(h.URL())
+		if err != nil {
+			t.Fatalf("tls %v: %v", useTLS, err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Errorf("status %d", resp.StatusCode)
+		}
+		h.Close()
+	}
+}

@@ -1,0 +1,7 @@
+// Command heartbeat-target-pushgateway is the heartbeat target plugin for
+// the Prometheus Pushgateway.
+package main
+
+import "github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+
+func main() { sdk.Serve(target{}) }

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/httpclient"
+)
+
+// target is the Sentry Crons plugin. It holds nothing: each instance keeps
+// its own state.
+type target struct{}
+
+var _ sdk.Target = target{}
+
+func (target) Info() sdk.Info {
+	return sdk.Info{
+		Name:        "sentry",
+		Version:     sdk.Version(),
+		Description: "sends check-ins to a Sentry cron monitor (sentry.io or self-hosted)",
+		// Check-ins carry no text, so there is no log signal.
+		Signals:  []sdk.Signal{sdk.SignalSuccess, sdk.SignalStart, sdk.SignalFail},
+		Settings: settingInfos(),
+	}
+}
+
+func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
+	logger := req.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	cfg, err := parseSettings(req.Settings, logger)
+	var errs sdk.FieldErrors
+	if err != nil {
+		errs = sdk.AsFieldErrors(err)
+	}
+	client, err := httpclient.New(cfg.timeout, cfg.tls)
+	if err != nil {
+		errs.Merge(err)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	in := newInstance(cfg, client, logger)
+	logger.Debug("configured", "target", in.Describe())
+	return in, nil
+}
