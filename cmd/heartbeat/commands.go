@@ -78,16 +78,23 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}()
 
 	m := metrics.New()
+	rec := statusRecorder(&started)
+	m.Track(rec)
+	guard := metrics.NewGuard(listenCredentials(cfg))
 	if cfg.Listen != "" {
+		if w := cfg.ListenWarning(); w != nil {
+			logger.Warn(w.Msg, "at", w.Pos.String(), "fix", w.Fix)
+		}
 		// Health answers during start-up too: unhealthy until it is over.
-		addr, _, err := metrics.Serve(runCtx, cfg.Listen, m.Handler(&started))
+		addr, _, err := metrics.Serve(runCtx, cfg.Listen, listenHandler(m, &started, rec, guard))
 		if err != nil {
 			printError(stderr, err)
 			return exitFailed
 		}
-		logger.Info("serving metrics and health", "metrics", "http://"+addr.String()+"/metrics", "health", "http://"+addr.String()+"/healthz")
+		base := "http://" + addr.String()
+		logger.Info("serving metrics, health and status", "metrics", base+"/metrics", "health", base+"/healthz", "status", base+"/status", "api", base+"/api/v1/status", "protected", cfg.ListenAuth != nil)
 	}
-	d, err := daemon.Start(runCtx, cfg, daemon.Options{Logger: logger, PluginPath: c.pluginPath, Observer: m, CheckWrapper: selfExecutable(), RetryTimedOut: true})
+	d, err := daemon.Start(runCtx, cfg, daemon.Options{Logger: logger, PluginPath: c.pluginPath, Observer: m, CheckWrapper: selfExecutable(), RetryTimedOut: true, Recorder: rec})
 	if err != nil {
 		if runCtx.Err() != nil {
 			logger.Info("heartbeat stopped during start-up")
@@ -98,7 +105,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	started.d.Store(d)
 	logUnusedTargets(logger, cfg)
-	go reloadOnHUP(runCtx, hups, c, d, m, logger)
+	go reloadOnHUP(runCtx, hups, c, d, m, guard, logger)
 	logger.Info("heartbeat started", "version", sdk.Version(), "config", cfg.File, "heartbeats", len(cfg.Heartbeats), "targets", len(cfg.Targets))
 	d.Run(runCtx)
 	logger.Info("heartbeat stopped")
@@ -112,7 +119,7 @@ type reloadObserver interface{ Reload(err error) }
 // rejected and the running one stays in force. Every rejected reload is
 // counted: the daemon counts those its plugins reject, this loop those
 // that do not even load.
-func reloadOnHUP(ctx context.Context, hups <-chan os.Signal, c *common, d *daemon.Daemon, reloads reloadObserver, logger hclog.Logger) {
+func reloadOnHUP(ctx context.Context, hups <-chan os.Signal, c *common, d *daemon.Daemon, reloads reloadObserver, guard *metrics.Guard, logger hclog.Logger) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -133,6 +140,11 @@ func reloadOnHUP(ctx context.Context, hups <-chan os.Signal, c *common, d *daemo
 			continue
 		}
 		logger.Info("config reloaded", "config", path, "heartbeats", len(cfg.Heartbeats), "targets", len(cfg.Targets))
+		if cfg.Listen != "" {
+			// Rotated credentials apply at once; a config without listen
+			// leaves the running endpoint as it was.
+			guard.Set(listenCredentials(cfg))
+		}
 		if cfg.Listen != old.Listen {
 			logger.Warn("listen changed, which needs a restart: the metrics and health endpoint stays where it was until heartbeat is restarted", "listening", describeListen(old.Listen), "config", describeListen(cfg.Listen))
 		}
@@ -265,6 +277,9 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 				fmt.Fprintf(stderr, "warning: %s: heartbeat %q: the check may run %s but beats come every %s: a slow check delays the next beat; use a shorter check timeout\n", hb.Pos, hb.Name, hb.Check.Timeout, gap)
 			}
 		}
+	}
+	if w := cfg.ListenWarning(); w != nil {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	for _, name := range cfg.TargetNames {
 		fmt.Fprintf(stdout, "target %s: plugin %s: %s\n", name, cfg.Targets[name].Plugin, d.Description(name))

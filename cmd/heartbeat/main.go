@@ -129,6 +129,16 @@ func commands() []command {
 			},
 		},
 		{
+			name:    "status",
+			summary: "print what the running daemon did: state, next and last beat per target",
+			about: "Asks the running daemon (its listen: address, from the config or --listen) for its status and prints one line per heartbeat and target: the heartbeat's state (ok, FAILING, degraded, pending), its next beat, and the last beat of each target with its result and the tool's answer; then the plugins that are not running. " +
+				"Colour is used only on a terminal, and never with --no-color or $NO_COLOR. With --json it prints the status document as the daemon sent it.\n\n" +
+				"Exit 0 when no heartbeat is failing, 1 when a heartbeat's last beat failed at every target (or its check failed), 2 for a usage or config error (also when the daemon refuses the credentials), 3 when the status cannot be had: the daemon is not running, does not answer within --timeout, or is not heartbeat. A browser shows the same at /status.",
+			examples: []string{"heartbeat status --config /etc/heartbeat/heartbeat.yaml", "heartbeat status --listen 127.0.0.1:9464 --json"},
+			flagSet:  func(w io.Writer) *flag.FlagSet { fs, _ := statusFlags(w); return fs },
+			run:      cmdStatus,
+		},
+		{
 			name:    "plugins",
 			summary: "list the plugins on the plugin search path",
 			about:   "Lists the target plugins found in the plugin directories (yours, then the bundled one) with their version, the signals they deliver, a description and the file each name resolves to; a file hidden by one of the same name in a directory searched earlier is listed as shadowed, and never run. With --sha256 also the checksum to pin them with in the config. A plugin that run would refuse (its permissions, a checksum that does not match its pin) is listed as refused, with the reason, and is not executed.",
@@ -360,7 +370,9 @@ func writeUsage(w io.Writer) {
 	fs, _ := newFlagSet("", io.Discard)
 	var takers []string
 	for _, c := range commands() {
-		if c.flagSet(io.Discard).Lookup("config") != nil {
+		// --plugin-dir, not --config: status reads a config too, but takes
+		// none of the other common flags.
+		if c.flagSet(io.Discard).Lookup("plugin-dir") != nil {
 			takers = append(takers, c.name)
 		}
 	}

@@ -44,8 +44,13 @@ type Config struct {
 	Heartbeats  []*Heartbeat
 	// ButlerSOS is set when the file is a Butler SOS config.
 	ButlerSOS bool
-	// Listen is the address of the metrics and health endpoint; empty: off.
+	// Listen is the address of the metrics, health and status endpoint;
+	// empty: off.
 	Listen string
+	// ListenPos is where listen is written.
+	ListenPos Pos
+	// ListenAuth protects the listen address; nil: not protected.
+	ListenAuth *ListenAuth
 	// Plugins holds per-plugin settings (pinned checksums), by plugin name.
 	Plugins map[string]PluginSettings
 	// InsecurePluginPermissions turns off the refusal of plugin files and

@@ -581,10 +581,17 @@ func (p *parser) name(n *yaml.Node, what string) (string, bool) {
 
 // heartbeatFile reads heartbeat's own config format.
 func (p *parser) heartbeatFile(cfg *Config, root *yaml.Node) {
-	top := p.fields(root, "the config file", []string{"plugin_dirs", "plugin_dir", "plugins", "insecure_plugin_permissions", "listen", "targets", "heartbeats"})
+	top := p.fields(root, "the config file", []string{"plugin_dirs", "plugin_dir", "plugins", "insecure_plugin_permissions", "listen", "listen_auth", "targets", "heartbeats"})
 	if kv, ok := top["listen"]; ok {
 		if addr, ok := p.listen(kv[1]); ok {
-			cfg.Listen = addr
+			cfg.Listen, cfg.ListenPos = addr, p.pos(kv[1])
+		}
+	}
+	if kv, ok := top["listen_auth"]; ok {
+		if _, listen := top["listen"]; !listen {
+			p.errs.add(p.pos(kv[0]), "add listen: 127.0.0.1:9464 (the address to serve), or remove listen_auth", "listen_auth is set but listen is not: nothing is served")
+		} else {
+			cfg.ListenAuth = p.listenAuth(kv[1])
 		}
 	}
 	if kv, ok := top["insecure_plugin_permissions"]; ok {

@@ -20,6 +20,7 @@ import (
 	"github.com/seed-e9b80cf6/heartbeat/core/metrics"
 	"github.com/seed-e9b80cf6/heartbeat/core/pluginhost"
 	"github.com/seed-e9b80cf6/heartbeat/core/scheduler"
+	"github.com/seed-e9b80cf6/heartbeat/core/status"
 	"github.com/seed-e9b80cf6/heartbeat/core/suggest"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
 )
@@ -38,6 +39,7 @@ type Daemon struct {
 	clock      scheduler.Clock
 	grace      time.Duration
 	observer   Observer
+	recorder   *status.Recorder
 	sched      *scheduler.Scheduler
 	// shutdown is closed when Run's context ends: health checks in
 	// progress are cut then (guarded by mu).
@@ -108,6 +110,10 @@ type Options struct {
 	// CallTimeout bounds each plugin start and Configure call;
 	// pluginhost.DefaultCallTimeout when 0.
 	CallTimeout time.Duration
+	// Recorder, when set, keeps the recent history of the scheduled beats
+	// (not of Send) for the status page, with the heartbeats in force and
+	// their next fire times.
+	Recorder *status.Recorder
 }
 
 // Start discovers the plugins cfg uses, starts them and configures every
@@ -130,7 +136,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, erro
 	d := &Daemon{
 		pluginDir: opts.PluginDir, pluginPath: opts.PluginPath, logger: opts.Logger, host: host,
 		dispatcher: dispatch.New(host, opts.Logger), clock: opts.Clock, grace: opts.Grace,
-		observer: opts.Observer, checks: check.Runner{Wrapper: opts.CheckWrapper},
+		observer: opts.Observer, recorder: opts.Recorder, checks: check.Runner{Wrapper: opts.CheckWrapper},
 		retryTimedOut: opts.RetryTimedOut, pending: map[string]context.CancelFunc{},
 	}
 	d.bg, d.bgStop = context.WithCancel(context.Background())
@@ -146,6 +152,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Daemon, erro
 		return nil, err
 	}
 	d.state = st
+	d.configured(st)
 	return d, nil
 }
 
@@ -459,10 +466,12 @@ func (d *Daemon) Run(ctx context.Context) {
 	}
 	d.mu.Lock()
 	d.sched = scheduler.New(scheduler.Options{
-		Clock:  d.clock,
-		Logger: d.logger,
-		Grace:  d.grace,
-		Run:    func(ctx context.Context, t scheduler.Tick) { d.beat(ctx, t) },
+		Clock:   d.clock,
+		Logger:  d.logger,
+		Grace:   d.grace,
+		Run:     func(ctx context.Context, t scheduler.Tick) { d.beat(ctx, t) },
+		Planned: d.recorder.Planned,
+		Skipped: func(t scheduler.Tick) { d.recorder.Skipped(t.Heartbeat, t.Sequence, t.ScheduledAt) },
 	})
 	d.shutdown = ctx.Done()
 	sched := d.sched
@@ -473,6 +482,7 @@ func (d *Daemon) Run(ctx context.Context) {
 	d.running.Store(true)
 	defer d.running.Store(false)
 	sched.Run(ctx, jobs(st.cfg))
+	d.unplanAll()
 }
 
 // SchedulerRunning reports whether Run is scheduling beats.
@@ -512,6 +522,9 @@ func (d *Daemon) Reload(ctx context.Context, cfg *config.Config) error {
 	d.state = st
 	sched := d.sched
 	d.mu.Unlock()
+	// Before the scheduler hears of new heartbeats, so their first
+	// beats are recorded.
+	d.configured(st)
 	inUse := map[string]bool{}
 	for _, instance := range st.instance {
 		inUse[instance] = true
@@ -552,10 +565,13 @@ func (d *Daemon) beatTargets(name string) (*config.Heartbeat, []dispatch.Target)
 // by shutdown sends nothing more: its result would say nothing about the
 // service.
 func (d *Daemon) beat(ctx context.Context, t scheduler.Tick) []dispatch.Outcome {
-	return d.beatWith(ctx, t, d.dispatcher)
+	rec := d.recorder.Begin(t.Heartbeat, t.Sequence, t.ScheduledAt)
+	defer rec.Finish()
+	return d.beatWith(ctx, t, d.dispatcher, rec)
 }
 
-func (d *Daemon) beatWith(ctx context.Context, t scheduler.Tick, disp *dispatch.Dispatcher) []dispatch.Outcome {
+// beatWith runs one beat through disp; rec (nil: none) records it.
+func (d *Daemon) beatWith(ctx context.Context, t scheduler.Tick, disp *dispatch.Dispatcher, rec *status.BeatRecord) []dispatch.Outcome {
 	hb, targets := d.beatTargets(t.Heartbeat)
 	if hb == nil {
 		return nil
@@ -567,15 +583,19 @@ func (d *Daemon) beatWith(ctx context.Context, t scheduler.Tick, disp *dispatch.
 		start := b
 		start.Signal = sdk.SignalStart
 		start.Message = "checking: " + hb.Check.Describe()
-		outcomes = append(outcomes, d.deliver(ctx, disp, start, targets, deliveryDeadline(t.Next))...)
+		started := d.deliver(ctx, disp, start, targets, deliveryDeadline(t.Next))
+		recordOutcomes(rec, started)
+		outcomes = append(outcomes, started...)
 		checkCtx, stopCheck := d.checkContext(ctx)
 		res := d.checks.Run(checkCtx, *hb.Check)
 		stopCheck()
 		if res.Canceled {
+			rec.Discard()
 			d.logger.Info("health check cut by shutdown; nothing more is sent for this beat", "heartbeat", hb.Name, "result", res.Message, "duration", res.Latency.Round(time.Millisecond).String())
 			return outcomes
 		}
 		b.Message, b.Log, b.ExitCode, b.CheckLatency = res.Message, res.Output, res.ExitCode, res.Latency
+		rec.Check(checkResult(res))
 		if !res.OK {
 			b.Signal = sdk.SignalFail
 			d.logger.Warn("health check failed; reporting a failure", "heartbeat", hb.Name, "result", res.Message, "duration", res.Latency.Round(time.Millisecond).String())
@@ -592,7 +612,9 @@ func (d *Daemon) beatWith(ctx context.Context, t scheduler.Tick, disp *dispatch.
 			deadline = least
 		}
 	}
-	return append(outcomes, d.deliver(ctx, disp, b, targets, deadline)...)
+	finished := d.deliver(ctx, disp, b, targets, deadline)
+	recordOutcomes(rec, finished)
+	return append(outcomes, finished...)
 }
 
 // checkContext is ctx, also cut as soon as the daemon begins to stop: beats
@@ -668,7 +690,7 @@ func (d *Daemon) Send(ctx context.Context, name string) ([]dispatch.Outcome, err
 	quiet := dispatch.New(d.host, nil)
 	var out []dispatch.Outcome
 	for _, hb := range heartbeats {
-		out = append(out, d.beatWith(ctx, scheduler.Tick{Heartbeat: hb.Name, Sequence: 1, ScheduledAt: d.clock.Now()}, quiet)...)
+		out = append(out, d.beatWith(ctx, scheduler.Tick{Heartbeat: hb.Name, Sequence: 1, ScheduledAt: d.clock.Now()}, quiet, nil)...)
 	}
 	return out, nil
 }

@@ -1,5 +1,6 @@
 // Package metrics exposes heartbeat's own health to an operator's
-// monitoring: Prometheus metrics and a /healthz endpoint.
+// monitoring: Prometheus metrics and a /healthz endpoint, served on the
+// listen address behind an optional Guard (basic auth, bearer token).
 package metrics
 
 import (
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,13 +41,18 @@ type Status interface {
 // Observer. Its registry holds only heartbeat's metrics and the Go and
 // process collectors.
 type Metrics struct {
-	registry    *prometheus.Registry
-	beats       *prometheus.CounterVec
-	duration    *prometheus.HistogramVec
-	lastSuccess *prometheus.GaugeVec
-	reloads     *prometheus.CounterVec
-	lastReload  prometheus.Gauge
-	now         func() time.Time
+	registry   *prometheus.Registry
+	beats      *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	reloads    *prometheus.CounterVec
+	lastReload prometheus.Gauge
+
+	// mu guards gone: the (heartbeat, target) pairs the last reload
+	// removed, whose beats still in flight must not bring their series back.
+	mu   sync.Mutex
+	gone map[[2]string]bool
+	// inForce is the last set of pairs given to InForce.
+	inForce map[[2]string]bool
 }
 
 // New returns Metrics registered in a registry of their own.
@@ -61,10 +68,6 @@ func New() *Metrics {
 			Help:    "Time to deliver one beat to one target, retries included.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"target"}),
-		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "heartbeat_last_success_timestamp_seconds",
-			Help: "Unix time of the last beat delivered to each target of each heartbeat.",
-		}, []string{"heartbeat", "target"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "heartbeat_config_reloads_total",
 			Help: "Config reloads by result (success or failure).",
@@ -73,7 +76,6 @@ func New() *Metrics {
 			Name: "heartbeat_config_last_reload_successful",
 			Help: "1 when the last config reload was applied, 0 when it was rejected.",
 		}),
-		now: time.Now,
 	}
 	m.lastReload.Set(1)
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
@@ -82,13 +84,19 @@ func New() *Metrics {
 		ConstLabels: prometheus.Labels{"version": sdk.Version(), "commit": sdk.Commit(), "goversion": runtime.Version()},
 	})
 	build.Set(1)
-	m.registry.MustRegister(m.beats, m.duration, m.lastSuccess, m.reloads, m.lastReload, build,
+	m.registry.MustRegister(m.beats, m.duration, m.reloads, m.lastReload, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 // Outcome counts one delivery.
 func (m *Metrics) Outcome(o dispatch.Outcome) {
+	m.mu.Lock()
+	gone := m.gone[[2]string{o.Heartbeat, o.Target}]
+	m.mu.Unlock()
+	if gone {
+		return
+	}
 	signal := o.Signal.String()
 	switch {
 	case o.Skipped:
@@ -98,9 +106,6 @@ func (m *Metrics) Outcome(o dispatch.Outcome) {
 		m.beats.WithLabelValues(o.Heartbeat, o.Target, signal, "failed", o.Kind()).Inc()
 	default:
 		m.beats.WithLabelValues(o.Heartbeat, o.Target, signal, "delivered", "").Inc()
-		if o.Signal == sdk.SignalSuccess || o.Signal == sdk.SignalFail {
-			m.lastSuccess.WithLabelValues(o.Heartbeat, o.Target).Set(float64(m.now().UnixNano()) / 1e9)
-		}
 	}
 	m.duration.WithLabelValues(o.Target).Observe(o.Duration.Seconds())
 }
@@ -150,7 +155,7 @@ func (m *Metrics) Handler(status Status) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(prometheus.Gatherers{m.registry, reg}, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		healthy, reason := health(status)
+		healthy, reason := Healthy(status)
 		w.Header().Set("Content-Type", "application/json")
 		if !healthy {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -162,7 +167,9 @@ func (m *Metrics) Handler(status Status) http.Handler {
 	return mux
 }
 
-func health(status Status) (bool, string) {
+// Healthy is what /healthz answers: whether the scheduler runs and every
+// plugin process is up, and if not, why.
+func Healthy(status Status) (bool, string) {
 	if !status.SchedulerRunning() {
 		return false, "the scheduler is not running"
 	}
@@ -186,7 +193,12 @@ func Serve(ctx context.Context, addr string, h http.Handler) (net.Addr, <-chan e
 	if err != nil {
 		return nil, nil, fmt.Errorf("metrics endpoint: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	// Bounded in every phase: a client that stalls or floods cannot hold a
+	// connection or memory.
+	srv := &http.Server{
+		Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10,
+	}
 	done := make(chan error, 1)
 	go func() {
 		err := srv.Serve(ln)

@@ -55,6 +55,13 @@ type Options struct {
 	// Grace is how long Run calls in flight may finish after the scheduler
 	// stops before their context is cancelled.
 	Grace time.Duration
+	// Planned, when set, is told each heartbeat's next fire time whenever
+	// it is computed (ok false: the heartbeat fires no more). It is called
+	// from the scheduler's loop and must not block.
+	Planned func(heartbeat string, next time.Time, ok bool)
+	// Skipped, when set, is told each tick skipped because the previous
+	// tick of its heartbeat still runs. It must not block.
+	Skipped func(t Tick)
 }
 
 // Scheduler fires ticks. Create it with New, start it with Run.
@@ -214,6 +221,9 @@ func (s *Scheduler) fire(ctx context.Context, wg *sync.WaitGroup, h *entryHeap, 
 		s.streak[e.job.Name]++
 		n, streak := s.skipped[e.job.Name], s.streak[e.job.Name]
 		s.mu.Unlock()
+		if s.opts.Skipped != nil {
+			s.opts.Skipped(t)
+		}
 		args := []any{"heartbeat", e.job.Name, "scheduled_at", scheduled.UTC().Format(time.RFC3339Nano), "skipped_total", n}
 		if streak == 1 {
 			s.opts.Logger.Warn("previous beat still in progress; skipping this one (further skips are logged at debug level until a beat starts)", args...)
@@ -246,6 +256,9 @@ func (s *Scheduler) fire(ctx context.Context, wg *sync.WaitGroup, h *entryHeap, 
 func (s *Scheduler) plan(e *entry, prev, now time.Time) {
 	var held bool
 	e.next, e.ok, held = e.job.Schedule.NextBeat(prev, now)
+	if s.opts.Planned != nil {
+		s.opts.Planned(e.job.Name, e.next, e.ok)
+	}
 	if !e.ok {
 		s.opts.Logger.Warn("heartbeat has no further fire time; it stops beating", "heartbeat", e.job.Name, "frequency", e.job.Schedule.String())
 	}
