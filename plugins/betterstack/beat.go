@@ -57,7 +57,7 @@ func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 	if err != nil {
 		return sdk.Result{}, fmt.Errorf("reporting to Better Stack at %s: %w", where, err)
 	}
-	res, err := in.classify(where, resp)
+	res, err := answers.Classify(resp, where, in.answer(resp), in.cfg.fields, time.Now())
 	in.logger.Debug("reported to Better Stack", "signal", b.Signal.String(), "url", where, "method", method,
 		"body_bytes", len(body), "answer", in.answer(resp), "error", err)
 	return res, err
@@ -88,30 +88,15 @@ func endpoint(b sdk.Beat) (string, error) {
 	return "", sdk.Errorf(sdk.KindPermanent, "the betterstack plugin cannot deliver the %s signal: Better Stack heartbeats only take success and failure", b.Signal)
 }
 
-// classify reads Better Stack's answer. Better Stack documents none, so
+// answers reads Better Stack's answer. Better Stack documents none, so
 // this follows what its clients do: any 2xx is success, anything else is
 // not.
-func (in *instance) classify(where string, resp httpclient.Response) (sdk.Result, error) {
-	status := resp.StatusCode
-	said := in.answer(resp)
-	switch {
-	case status >= 200 && status < 300:
-		return sdk.Result{Detail: said}, nil
-	case status == http.StatusNotFound:
-		return sdk.Result{}, sdk.NotFound(fmt.Errorf("Better Stack has no heartbeat with this token (%s answered %s): the heartbeat was deleted or %s is wrong; copy the heartbeat's URL again from Better Stack",
-			where, said, in.cfg.fields))
-	case status == http.StatusTooManyRequests:
-		return sdk.Result{}, sdk.RateLimited(fmt.Errorf("Better Stack asks to slow down (%s answered %s%s) and may not have recorded the report: send beats less often",
-			where, said, retryAfter(resp.Header, time.Now())))
-	case status == http.StatusRequestTimeout, status >= 500:
-		return sdk.Result{}, sdk.Temporary(fmt.Errorf("Better Stack could not take the report now (%s answered %s)", where, said))
-	case status == http.StatusUnauthorized, status == http.StatusForbidden, status == http.StatusProxyAuthRequired:
-		return sdk.Result{}, sdk.Permanent(fmt.Errorf("%s refused the report (%s): heartbeat URLs need no login, so a proxy in front of it, or a wrong %s, is the likely cause",
-			where, said, in.cfg.fields))
-	case status >= 300 && status < 400:
-		return sdk.Result{}, sdk.Permanent(fmt.Errorf("%s answered %s, a redirect heartbeat does not follow: check %s", where, said, in.cfg.fields))
-	}
-	return sdk.Result{}, sdk.Permanent(fmt.Errorf("Better Stack refused the report (%s answered %s): check %s", where, said, in.cfg.fields))
+var answers = httpclient.PingAnswers{
+	Service:  "Better Stack",
+	Thing:    "heartbeat",
+	Report:   "report",
+	URLs:     "heartbeat URLs",
+	SlowDown: "send beats less often",
 }
 
 // answer summarises a response for Result.Detail and messages, e.g.
@@ -119,14 +104,4 @@ func (in *instance) classify(where string, resp httpclient.Response) (sdk.Result
 // a proxy echoes the URL.
 func (in *instance) answer(resp httpclient.Response) string {
 	return httpclient.Summary(resp, in.cfg.token)
-}
-
-// retryAfter names the wait a 429 asks for, e.g. ", Retry-After 30s";
-// empty when the header is missing or unreadable. The core does not retry
-// a rate-limited beat before the next one anyway: this is for the user.
-func retryAfter(h http.Header, now time.Time) string {
-	if wait, ok := httpclient.RetryAfter(h, now); ok {
-		return fmt.Sprintf(", Retry-After %s", wait)
-	}
-	return ""
 }

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/sdktest"
@@ -33,17 +30,8 @@ func TestHostileServers(t *testing.T) {
 // The core's deadline for an attempt ends a beat even when the target's own
 // timeout is longer.
 func TestDeadlineEndsHangingBeat(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
-	t.Cleanup(srv.Close)
-	c, _ := mustConfigure(t, settingsMap{"base_url": srv.URL, "token": testToken, "timeout": "10m"})
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := beatCtx(ctx, c, sdk.Beat{Signal: sdk.SignalSuccess})
-	if err == nil || sdk.KindOf(err) != sdk.KindTemporary {
-		t.Errorf("got %s %v, want a temporary error", sdk.KindOf(err), err)
-	}
-	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("took %s despite a 300ms deadline", d)
-	}
+	sdktest.RunDeadline(t, func(t *testing.T, serverURL string) (sdk.Client, string) {
+		c, _ := mustConfigure(t, settingsMap{"base_url": serverURL, "token": testToken, "timeout": "10m"})
+		return c, instanceName
+	})
 }

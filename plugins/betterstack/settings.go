@@ -79,42 +79,7 @@ func parseSettings(s sdk.Settings, logger hclog.Logger) (config, error) {
 	errs.Merge(s.Decode(&raw))
 	var checks sdk.FieldErrors
 	cfg := config{tls: httpclient.TLSSettings{CAFile: raw.CAFile, InsecureSkipVerify: raw.InsecureSkipVerify}}
-	heartbeatURL := strings.TrimSpace(raw.HeartbeatURL)
-	token := strings.TrimSpace(raw.Token)
-
-	switch {
-	case heartbeatURL != "":
-		if raw.BaseURL != nil {
-			checks.Add("base_url", "heartbeat_url already holds the address: remove base_url, or replace heartbeat_url with base_url and token")
-		}
-		if token != "" {
-			checks.Add("token", "heartbeat_url already holds the token: set heartbeat_url or token, not both")
-		}
-		base, tok, msg := parseHeartbeatURL(heartbeatURL)
-		if msg != "" {
-			checks.Add("heartbeat_url", "%s", msg)
-			break
-		}
-		cfg.base, cfg.token, cfg.fields = base, tok, "heartbeat_url"
-	case token != "":
-		base, msg := parseBaseURL(raw.BaseURL)
-		if msg != "" {
-			checks.Add("base_url", "%s", msg)
-		}
-		if msg := checkToken(token); msg != "" {
-			checks.Add("token", "%s", msg)
-			break
-		}
-		if base != nil {
-			cfg.base, cfg.token, cfg.fields = base, token, "token"
-		}
-	case errs.Has("heartbeat_url") || errs.Has("token") || errs.Has("base_url"):
-		// The address was given in a form that did not decode.
-	case raw.BaseURL != nil:
-		checks.Add("token", "missing: base_url needs the heartbeat's token (the last part of its URL)")
-	default:
-		checks.Add("heartbeat_url", "missing: set heartbeat_url to the heartbeat's URL as Better Stack shows it (or set token)")
-	}
+	cfg.base, cfg.token, cfg.fields = address.Parse(strings.TrimSpace(raw.HeartbeatURL), raw.BaseURL, strings.TrimSpace(raw.Token), errs, &checks)
 	if cfg.base != nil {
 		cfg.display = httpclient.DisplayURL(cfg.base, cfg.token)
 	}
@@ -123,6 +88,16 @@ func parseSettings(s sdk.Settings, logger hclog.Logger) (config, error) {
 	cfg.tls.WarnIgnoredCA(logger)
 	errs.Merge(checks.Err())
 	return cfg, errs.Err()
+}
+
+// address reads heartbeat_url, or base_url and token.
+var address = httpclient.TokenURL{
+	URLSetting: "heartbeat_url",
+	Thing:      "heartbeat",
+	Service:    "Better Stack",
+	Split:      parseHeartbeatURL,
+	Base:       parseBaseURL,
+	CheckToken: checkToken,
 }
 
 // urlRules is what heartbeat_url and base_url must not hold.
@@ -142,23 +117,6 @@ func parseHTTPURL(raw string) (*url.URL, string) {
 	return u, ""
 }
 
-// segments splits u's path, ignoring a trailing slash.
-func segments(u *url.URL) []string {
-	p := strings.Trim(u.Path, "/")
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, "/")
-}
-
-// withSegments returns u with its path replaced by segs.
-func withSegments(u *url.URL, segs []string) *url.URL {
-	out := *u
-	out.RawPath = ""
-	out.Path = "/" + strings.Join(segs, "/")
-	return &out
-}
-
 // parseHeartbeatURL splits the URL Better Stack shows,
 // https://uptime.betterstack.com/api/v1/heartbeat/<token>, into the
 // endpoint and the token.
@@ -167,14 +125,14 @@ func parseHeartbeatURL(raw string) (*url.URL, string, string) {
 	if msg != "" {
 		return nil, "", msg
 	}
-	segs := segments(u)
+	segs := httpclient.PathSegments(u)
 	n := len(segs)
 	switch {
 	case n >= 2 && segs[n-2] == heartbeatSegment:
 		if msg := checkToken(segs[n-1]); msg != "" {
 			return nil, "", "token " + msg
 		}
-		return withSegments(u, segs[:n-1]), segs[n-1], ""
+		return httpclient.WithPath(u, segs[:n-1]), segs[n-1], ""
 	case n >= 1 && segs[n-1] == heartbeatSegment:
 		return nil, "", "has no token after /heartbeat/ (if the token comes from an environment variable, is it set?)"
 	case n >= 3 && segs[n-3] == heartbeatSegment && isSuffix(segs[n-1]):
@@ -202,11 +160,11 @@ func parseBaseURL(raw *string) (*url.URL, string) {
 	if msg != "" {
 		return nil, msg
 	}
-	segs := segments(u)
+	segs := httpclient.PathSegments(u)
 	if n := len(segs); n >= 2 && segs[n-2] == heartbeatSegment || n >= 3 && segs[n-3] == heartbeatSegment && isSuffix(segs[n-1]) {
 		return nil, "ends with a token: base_url is the address without the heartbeat's token; move the whole URL to heartbeat_url instead"
 	}
-	return withSegments(u, segs), ""
+	return httpclient.WithPath(u, segs), ""
 }
 
 // checkToken rejects what cannot be a token. Better Stack does not

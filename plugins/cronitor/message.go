@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
 )
 
 // maxMessage is the message size sent. Cronitor's CLI cuts messages to
@@ -22,22 +24,9 @@ const minCut = 64
 func fitMessage(message string, log []byte, limit int) string {
 	head := strings.TrimSpace(sanitize(message, false))
 	tail := strings.TrimRight(sanitize(string(log), true), "\n")
-	text := head
-	if head != "" && tail != "" {
-		text += "\n"
-	}
-	text += tail
-	if len(text) <= limit {
-		return text
-	}
-	marker := func(cut int) string { return fmt.Sprintf("\n[… %d bytes cut by heartbeat …]\n", cut) }
-	room := limit - len(marker(len(text)))
-	if room < minCut {
-		return cutBytes(text, limit)
-	}
-	headLen := len(cutBytes(text, min(len(head), room/2)))
-	tailStart := runeStartAfter(text, len(text)-(room-headLen))
-	return text[:headLen] + marker(tailStart-headLen) + text[tailStart:]
+	return string(sdk.FitText(head, []byte(tail), limit, minCut, func(cut int) string {
+		return fmt.Sprintf("\n[… %d bytes cut by heartbeat …]\n", cut)
+	}))
 }
 
 // sanitize makes s valid UTF-8 without control characters other than
@@ -68,12 +57,4 @@ func cutBytes(s string, n int) string {
 		n--
 	}
 	return s[:n]
-}
-
-// runeStartAfter moves i forward to the start of a character.
-func runeStartAfter(s string, i int) int {
-	for i < len(s) && !utf8.RuneStart(s[i]) {
-		i++
-	}
-	return i
 }

@@ -35,14 +35,9 @@ func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instan
 		logger = hclog.NewNullLogger()
 	}
 	cfg, err := parseSettings(req.Settings, logger)
-	var errs sdk.FieldErrors
-	errs.Merge(err)
-	client, err := httpclient.New(cfg.timeout, cfg.tls)
+	client, err := httpclient.NewChecked(err, cfg.timeout, cfg.tls)
 	if err != nil {
-		errs = append(errs, sdk.AsFieldErrors(err)...)
-	}
-	if len(errs) > 0 {
-		return nil, errs
+		return nil, err
 	}
 	in := &instance{cfg: cfg, client: client, logger: logger, where: displayURL(cfg)}
 	logger.Debug("configured", "target", in.Describe())

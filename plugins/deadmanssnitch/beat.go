@@ -60,7 +60,7 @@ func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 	if err != nil {
 		return sdk.Result{}, fmt.Errorf("checking in to Dead Man's Snitch at %s: %w", in.cfg.display, err)
 	}
-	res, err := in.classify(resp)
+	res, err := answers.Classify(resp, in.cfg.display, in.answer(resp), in.cfg.fields, time.Now())
 	in.logger.Debug("checked in to Dead Man's Snitch", "signal", b.Signal.String(), "url", in.cfg.display,
 		"status", status, "message_chars", len([]rune(m)), "answer", in.answer(resp), "error", err)
 	return res, err
@@ -89,31 +89,15 @@ func checkInStatus(b sdk.Beat) (string, error) {
 	return "", sdk.Errorf(sdk.KindPermanent, "the deadmanssnitch plugin cannot deliver the %s signal: a snitch only takes check-ins that succeeded or failed", b.Signal)
 }
 
-// classify reads Dead Man's Snitch's answer: any 2xx is a check-in, as its
+// answers reads Dead Man's Snitch's answer: any 2xx is a check-in, as its
 // own client takes it; the rest is not documented, and is read as other
 // targets read HTTP answers.
-func (in *instance) classify(resp httpclient.Response) (sdk.Result, error) {
-	status := resp.StatusCode
-	said := in.answer(resp)
-	where := in.cfg.display
-	switch {
-	case status >= 200 && status < 300:
-		return sdk.Result{Detail: said}, nil
-	case status == http.StatusNotFound:
-		return sdk.Result{}, sdk.NotFound(fmt.Errorf("Dead Man's Snitch has no snitch with this token (%s answered %s): the snitch was deleted or %s is wrong; copy the snitch's URL again from Dead Man's Snitch",
-			where, said, in.cfg.fields))
-	case status == http.StatusTooManyRequests:
-		return sdk.Result{}, sdk.RateLimited(fmt.Errorf("Dead Man's Snitch asks to slow down (%s answered %s%s) and may not have recorded the check-in: check in less often; one check-in per snitch interval is enough",
-			where, said, retryAfter(resp.Header, time.Now())))
-	case status == http.StatusRequestTimeout, status >= 500:
-		return sdk.Result{}, sdk.Temporary(fmt.Errorf("Dead Man's Snitch could not take the check-in now (%s answered %s)", where, said))
-	case status == http.StatusUnauthorized, status == http.StatusForbidden, status == http.StatusProxyAuthRequired:
-		return sdk.Result{}, sdk.Permanent(fmt.Errorf("%s refused the check-in (%s): check-in URLs need no login, so a proxy in front of it, or a wrong %s, is the likely cause",
-			where, said, in.cfg.fields))
-	case status >= 300 && status < 400:
-		return sdk.Result{}, sdk.Permanent(fmt.Errorf("%s answered %s, a redirect heartbeat does not follow: check %s", where, said, in.cfg.fields))
-	}
-	return sdk.Result{}, sdk.Permanent(fmt.Errorf("Dead Man's Snitch refused the check-in (%s answered %s): check %s", where, said, in.cfg.fields))
+var answers = httpclient.PingAnswers{
+	Service:  "Dead Man's Snitch",
+	Thing:    "snitch",
+	Report:   "check-in",
+	URLs:     "check-in URLs",
+	SlowDown: "check in less often; one check-in per snitch interval is enough",
 }
 
 // answer summarises a response for Result.Detail and messages, e.g.
@@ -121,14 +105,4 @@ func (in *instance) classify(resp httpclient.Response) (sdk.Result, error) {
 // the server or a proxy echoes the URL.
 func (in *instance) answer(resp httpclient.Response) string {
 	return httpclient.Summary(resp, in.cfg.token)
-}
-
-// retryAfter names the wait a 429 asks for, e.g. ", Retry-After 30s";
-// empty when the header is missing or unreadable. The core does not retry
-// a rate-limited beat before the next one anyway: this is for the user.
-func retryAfter(h http.Header, now time.Time) string {
-	if wait, ok := httpclient.RetryAfter(h, now); ok {
-		return fmt.Sprintf(", Retry-After %s", wait)
-	}
-	return ""
 }

@@ -24,19 +24,13 @@ type settingsMap map[string]any
 // configure sends settings through the real gRPC contract.
 func configure(t *testing.T, s settingsMap) (sdk.Client, string, error) {
 	t.Helper()
-	c := sdktest.Dial(t, target{})
-	desc, err := sdktest.Configure(t, c, instanceName, s)
-	return c, desc, err
+	return sdktest.Instance(t, target{}, instanceName, s)
 }
 
 // mustConfigure is configure for settings that must be valid.
 func mustConfigure(t *testing.T, s settingsMap) (sdk.Client, string) {
 	t.Helper()
-	c, desc, err := configure(t, s)
-	if err != nil {
-		t.Fatalf("configure %v: %v", s, err)
-	}
-	return c, desc
+	return sdktest.MustInstance(t, target{}, instanceName, s)
 }
 
 func beat(t *testing.T, c sdk.Client, b sdk.Beat) (sdk.Result, error) {
@@ -45,27 +39,12 @@ func beat(t *testing.T, c sdk.Client, b sdk.Beat) (sdk.Result, error) {
 }
 
 func beatCtx(ctx context.Context, c sdk.Client, b sdk.Beat) (sdk.Result, error) {
-	if b.Heartbeat == "" {
-		b.Heartbeat = "nightly-backup"
-	}
-	if b.Attempt == 0 {
-		b.Attempt = 1
-	}
-	return c.Beat(ctx, instanceName, b)
+	return sdktest.Beat(ctx, c, instanceName, "nightly-backup", b)
 }
 
 func intp(i int) *int { return &i }
 
-func merge(a, b settingsMap) settingsMap {
-	out := settingsMap{}
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
-}
+func merge(a, b settingsMap) settingsMap { return sdktest.Merge(a, b) }
 
 func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()

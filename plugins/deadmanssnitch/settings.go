@@ -69,42 +69,7 @@ func parseSettings(s sdk.Settings, logger hclog.Logger) (config, error) {
 	errs.Merge(s.Decode(&raw))
 	var checks sdk.FieldErrors
 	cfg := config{tls: httpclient.TLSSettings{CAFile: raw.CAFile, InsecureSkipVerify: raw.InsecureSkipVerify}}
-	snitchURL := strings.TrimSpace(raw.SnitchURL)
-	token := strings.TrimSpace(raw.Token)
-
-	switch {
-	case snitchURL != "":
-		if raw.BaseURL != nil {
-			checks.Add("base_url", "snitch_url already holds the address: remove base_url, or replace snitch_url with base_url and token")
-		}
-		if token != "" {
-			checks.Add("token", "snitch_url already holds the token: set snitch_url or token, not both")
-		}
-		base, tok, msg := parseSnitchURL(snitchURL)
-		if msg != "" {
-			checks.Add("snitch_url", "%s", msg)
-			break
-		}
-		cfg.base, cfg.token, cfg.fields = base, tok, "snitch_url"
-	case token != "":
-		base, msg := parseBaseURL(raw.BaseURL)
-		if msg != "" {
-			checks.Add("base_url", "%s", msg)
-		}
-		if msg := checkToken(token); msg != "" {
-			checks.Add("token", "%s", msg)
-			break
-		}
-		if base != nil {
-			cfg.base, cfg.token, cfg.fields = base, token, "token"
-		}
-	case errs.Has("snitch_url") || errs.Has("token") || errs.Has("base_url"):
-		// The address was given in a form that did not decode.
-	case raw.BaseURL != nil:
-		checks.Add("token", "missing: base_url needs the snitch's token (the last part of its URL)")
-	default:
-		checks.Add("snitch_url", "missing: set snitch_url to the snitch's URL as Dead Man's Snitch shows it (or set token)")
-	}
+	cfg.base, cfg.token, cfg.fields = address.Parse(strings.TrimSpace(raw.SnitchURL), raw.BaseURL, strings.TrimSpace(raw.Token), errs, &checks)
 	if cfg.base != nil {
 		cfg.display = httpclient.DisplayURL(cfg.base, cfg.token)
 	}
@@ -113,6 +78,16 @@ func parseSettings(s sdk.Settings, logger hclog.Logger) (config, error) {
 	cfg.tls.WarnIgnoredCA(logger)
 	errs.Merge(checks.Err())
 	return cfg, errs.Err()
+}
+
+// address reads snitch_url, or base_url and token.
+var address = httpclient.TokenURL{
+	URLSetting: "snitch_url",
+	Thing:      "snitch",
+	Service:    "Dead Man's Snitch",
+	Split:      parseSnitchURL,
+	Base:       parseBaseURL,
+	CheckToken: checkToken,
 }
 
 // urlRules is what snitch_url and base_url must not hold.
@@ -132,23 +107,6 @@ func parseHTTPURL(raw string) (*url.URL, string) {
 	return u, ""
 }
 
-// segments splits u's path, ignoring a trailing slash.
-func segments(u *url.URL) []string {
-	p := strings.Trim(u.Path, "/")
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, "/")
-}
-
-// withSegments returns u with its path replaced by segs.
-func withSegments(u *url.URL, segs []string) *url.URL {
-	out := *u
-	out.RawPath = ""
-	out.Path = "/" + strings.Join(segs, "/")
-	return &out
-}
-
 // parseSnitchURL splits https://nosnch.in/<token> into the endpoint and
 // the token, the last path segment; a path before it is kept (a proxy).
 func parseSnitchURL(raw string) (*url.URL, string, string) {
@@ -156,7 +114,7 @@ func parseSnitchURL(raw string) (*url.URL, string, string) {
 	if msg != "" {
 		return nil, "", msg
 	}
-	segs := segments(u)
+	segs := httpclient.PathSegments(u)
 	n := len(segs)
 	if n == 0 {
 		return nil, "", "has no snitch token: use the snitch's URL as Dead Man's Snitch shows it, https://nosnch.in/<token> (if the token comes from an environment variable, is it set?)"
@@ -164,7 +122,7 @@ func parseSnitchURL(raw string) (*url.URL, string, string) {
 	if msg := checkToken(segs[n-1]); msg != "" {
 		return nil, "", "token " + msg
 	}
-	return withSegments(u, segs[:n-1]), segs[n-1], ""
+	return httpclient.WithPath(u, segs[:n-1]), segs[n-1], ""
 }
 
 // parseBaseURL checks base_url, the hosted endpoint when unset.
@@ -180,10 +138,10 @@ func parseBaseURL(raw *string) (*url.URL, string) {
 	if msg != "" {
 		return nil, msg
 	}
-	if strings.EqualFold(u.Hostname(), "nosnch.in") && len(segments(u)) > 0 {
+	if strings.EqualFold(u.Hostname(), "nosnch.in") && len(httpclient.PathSegments(u)) > 0 {
 		return nil, "is a snitch's URL: set it as snitch_url instead, or leave base_url out and set token"
 	}
-	return withSegments(u, segments(u)), ""
+	return httpclient.WithPath(u, httpclient.PathSegments(u)), ""
 }
 
 // checkToken rejects what cannot be a token. The token's format is not

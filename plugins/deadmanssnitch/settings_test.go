@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -14,44 +12,13 @@ import (
 )
 
 func TestInfo(t *testing.T) {
-	info, err := sdktest.Dial(t, target{}).Info(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Name != "deadmanssnitch" || info.Version != sdk.Version() || info.Description == "" {
-		t.Errorf("info %+v", info)
-	}
 	// Any request is a check-in: the core must never send start or log.
-	for s, want := range map[sdk.Signal]bool{sdk.SignalSuccess: true, sdk.SignalFail: true, sdk.SignalStart: false, sdk.SignalLog: false} {
-		if info.Supports(s) != want {
-			t.Errorf("supports %s = %v, want %v", s, !want, want)
-		}
-	}
-	// Every setting the decoder accepts is documented, and only those.
-	var documented, accepted []string
-	secrets := map[string]bool{}
-	for _, s := range info.Settings {
-		documented = append(documented, s.Name)
-		secrets[s.Name] = s.Secret
-		if s.Type == "" || s.Description == "" {
-			t.Errorf("setting %s lacks a type or description", s.Name)
-		}
-	}
-	rt := reflect.TypeOf(rawSettings{})
-	for i := range rt.NumField() {
-		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
-		accepted = append(accepted, name)
-	}
-	slices.Sort(documented)
-	slices.Sort(accepted)
-	if !slices.Equal(documented, accepted) {
-		t.Errorf("documented settings %v, accepted %v", documented, accepted)
-	}
-	for name, want := range map[string]bool{"snitch_url": true, "token": true, "base_url": false} {
-		if secrets[name] != want {
-			t.Errorf("setting %s: secret %v, want %v", name, secrets[name], want)
-		}
-	}
+	sdktest.CheckInfo(t, target{}, sdktest.InfoWant{
+		Name:     "deadmanssnitch",
+		Signals:  []sdk.Signal{sdk.SignalSuccess, sdk.SignalFail},
+		Settings: rawSettings{},
+		Secret:   map[string]bool{"snitch_url": true, "token": true, "base_url": false},
+	})
 }
 
 func TestConfigureAccepts(t *testing.T) {

@@ -35,13 +35,8 @@ func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instan
 		logger = hclog.NewNullLogger()
 	}
 	cfg, err := parseSettings(req.Settings, logger)
-	var errs sdk.FieldErrors
-	errs.Merge(err)
-	client, err := httpclient.New(cfg.timeout, cfg.tls)
+	client, err := httpclient.NewChecked(err, cfg.timeout, cfg.tls)
 	if err != nil {
-		errs.Merge(err)
-	}
-	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	in := &instance{cfg: cfg, client: client, logger: logger}

@@ -6,8 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/seed-e9b80cf6/heartbeat/plugins/healthchecks/hcfake"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/sdktest"
 )
 
 const marker = "bytes cut by heartbeat to fit the server's limit"
@@ -523,34 +522,14 @@ func TestNetworkErrors(t *testing.T) {
 func TestTLS(t *testing.T) {
 	srv := hcfake.New(t, hcfake.Config{TLS: true, PathPrefix: "/hc/ping/"})
 	id := srv.AddCheck(hcfake.NewUUID())
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, srv.CACertPEM(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name     string
-		settings settingsMap
-		ok       bool
-	}{
-		{"unknown CA is refused", settingsMap{}, false},
-		{"ca_file", settingsMap{"ca_file": caFile}, true},
-		{"insecure_skip_verify", settingsMap{"insecure_skip_verify": true}, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c, _ := mustConfigure(t, merge(settingsMap{"ping_url": srv.PingURL(id)}, tt.settings))
-			res, err := beat(t, c, sdk.Beat{Signal: sdk.SignalSuccess})
-			if tt.ok {
-				if err != nil || res.Detail != "200 OK" {
-					t.Errorf("got %q, %v", res.Detail, err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), "certificate") || sdk.KindOf(err) != sdk.KindPermanent {
-				t.Errorf("got %s %v, want a certificate error", sdk.KindOf(err), err)
-			}
-		})
-	}
+	sdktest.RunTLS(t, sdktest.TLS{
+		CACertPEM: srv.CACertPEM(),
+		Detail:    "200 OK",
+		Beat: func(t *testing.T, extra map[string]any) (sdk.Result, error) {
+			c, _ := mustConfigure(t, merge(settingsMap{"ping_url": srv.PingURL(id)}, extra))
+			return beat(t, c, sdk.Beat{Signal: sdk.SignalSuccess})
+		},
+	})
 }
 
 // TestSecretsNeverShown collects everything the plugin shows (descriptions,

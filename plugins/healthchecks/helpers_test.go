@@ -19,48 +19,23 @@ type settingsMap map[string]any
 // configure sends settings through the real gRPC contract.
 func configure(t *testing.T, s settingsMap) (sdk.Client, string, error) {
 	t.Helper()
-	raw, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := sdktest.Dial(t, target{})
-	desc, err := c.Configure(context.Background(), instanceName, raw)
-	return c, desc, err
+	return sdktest.Instance(t, target{}, instanceName, s)
 }
 
 // mustConfigure is configure for settings that must be valid.
 func mustConfigure(t *testing.T, s settingsMap) (sdk.Client, string) {
 	t.Helper()
-	c, desc, err := configure(t, s)
-	if err != nil {
-		t.Fatalf("configure %v: %v", s, err)
-	}
-	return c, desc
+	return sdktest.MustInstance(t, target{}, instanceName, s)
 }
 
 func beat(t *testing.T, c sdk.Client, b sdk.Beat) (sdk.Result, error) {
 	t.Helper()
-	if b.Heartbeat == "" {
-		b.Heartbeat = "butler-sos"
-	}
-	if b.Attempt == 0 {
-		b.Attempt = 1
-	}
-	return c.Beat(context.Background(), instanceName, b)
+	return sdktest.Beat(context.Background(), c, instanceName, "butler-sos", b)
 }
 
 func intp(i int) *int { return &i }
 
-func merge(a, b settingsMap) settingsMap {
-	out := settingsMap{}
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
-}
+func merge(a, b settingsMap) settingsMap { return sdktest.Merge(a, b) }
 
 func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()

@@ -174,13 +174,7 @@ func parseSettings(s sdk.Settings, logger hclog.Logger) (config, error) {
 		errs.Add("create", "works only with ping_key and slug: Healthchecks creates missing checks by slug, never by UUID")
 	}
 
-	if raw.Timeout != nil {
-		if raw.Timeout.Std() <= 0 {
-			errs.Add("timeout", "must be more than 0, e.g. \"10s\"")
-		} else {
-			cfg.timeout = raw.Timeout.Std()
-		}
-	}
+	cfg.timeout = httpclient.ParseTimeout(raw.Timeout, &errs)
 	switch m := strings.ToUpper(strings.TrimSpace(raw.Method)); m {
 	case "":
 	case "HEAD", "GET", "POST":
@@ -190,9 +184,7 @@ func parseSettings(s sdk.Settings, logger hclog.Logger) (config, error) {
 	}
 	errs.Merge(checkHeaders(raw.Headers))
 	cfg.headers = raw.Headers
-	if raw.CAFile != "" && raw.InsecureSkipVerify {
-		logger.Warn("insecure_skip_verify is set, so ca_file is not used: certificates are not verified")
-	}
+	cfg.tls.WarnIgnoredCA(logger)
 	decoded.Merge(errs.Err())
 	return cfg, decoded.Err()
 }
@@ -243,16 +235,6 @@ func parseHTTPURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// pathSegments splits u's path, ignoring a trailing slash (which
-// Healthchecks accepts).
-func pathSegments(u *url.URL) []string {
-	p := strings.Trim(u.Path, "/")
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, "/")
-}
-
 // withSegments returns u with its path replaced by segments.
 func withSegments(u *url.URL, segments []string) *url.URL {
 	out := *u
@@ -270,7 +252,7 @@ func parsePingURL(raw string) (*url.URL, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	segs := pathSegments(u)
+	segs := httpclient.PathSegments(u)
 	n := len(segs)
 	if n == 0 {
 		return nil, "", fmt.Errorf("has no check UUID: use the check's ping URL as Healthchecks shows it, e.g. https://hc-ping.com/<uuid>")
@@ -311,7 +293,7 @@ func parseBaseURL(raw *string) (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
-	segs := pathSegments(u)
+	segs := httpclient.PathSegments(u)
 	if n := len(segs); n > 0 {
 		if _, ok := canonicalUUID(segs[n-1]); ok {
 			return nil, fmt.Errorf("ends with a check UUID: base_url is the server's ping endpoint without the check; move the whole URL to ping_url instead")

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/sdktest"
 )
 
 func TestSettingsValid(t *testing.T) {
@@ -140,30 +141,11 @@ func TestSettingsErrorsAllAtOnce(t *testing.T) {
 }
 
 func TestInfo(t *testing.T) {
-	info := target{}.Info()
-	if info.Name != "pushgateway" {
-		t.Errorf("name %q", info.Name)
-	}
 	// Metrics only: no log signal.
-	if !slices.Equal(info.Signals, []sdk.Signal{sdk.SignalSuccess, sdk.SignalStart, sdk.SignalFail}) {
-		t.Errorf("signals %v", info.Signals)
-	}
-	secret := map[string]bool{}
-	for _, s := range info.Settings {
-		secret[s.Name] = s.Secret
-	}
-	if !secret["password"] || secret["username"] || secret["url"] {
-		t.Errorf("secret settings %v, want password only", secret)
-	}
-	// Every setting Info documents is one the decoder knows, and back.
-	var documented []string
-	for _, s := range info.Settings {
-		documented = append(documented, s.Name)
-	}
-	for _, name := range documented {
-		_, _, err := configure(t, settingsMap{"url": "http://pg:9091", name: nil})
-		if err != nil && strings.Contains(err.Error(), "unknown setting") {
-			t.Errorf("documented setting %s is unknown to the decoder", name)
-		}
-	}
+	sdktest.CheckInfo(t, target{}, sdktest.InfoWant{
+		Name:     "pushgateway",
+		Signals:  []sdk.Signal{sdk.SignalSuccess, sdk.SignalStart, sdk.SignalFail},
+		Settings: settings{},
+		Secret:   map[string]bool{"password": true, "username": false, "url": false},
+	})
 }

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -45,13 +43,8 @@ func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instan
 		logger = hclog.NewNullLogger()
 	}
 	cfg, err := parseSettings(req.Settings)
-	var errs sdk.FieldErrors
-	errs.Merge(err)
-	client, err := httpclient.New(cfg.timeout, cfg.tls)
+	client, err := httpclient.NewChecked(err, cfg.timeout, cfg.tls)
 	if err != nil {
-		errs.Merge(err)
-	}
-	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	cfg.tls.WarnIgnoredCA(logger)
@@ -156,35 +149,28 @@ func (in *instance) interpret(resp httpclient.Response) (sdk.Result, error) {
 			"the Pushgateway at %s refused the user name %q or its password (401): check username and password", at, bounded(in.cfg.username, 64))
 	case code == http.StatusForbidden || code == http.StatusProxyAuthRequired:
 		return sdk.Result{}, sdk.Errorf(sdk.KindPermanent,
-			"%s refused the push (%s): a proxy in front of the Pushgateway does not let it through", at, statusText(code))
+			"%s refused the push (%s): a proxy in front of the Pushgateway does not let it through", at, httpclient.StatusText(code))
 	case code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
 		return sdk.Result{}, sdk.Errorf(sdk.KindPermanent,
-			"%s has no Pushgateway push route at /metrics/job/… (%s): check url, with the path prefix the gateway runs under (--web.route-prefix) and without /metrics", at, statusText(code))
+			"%s has no Pushgateway push route at /metrics/job/… (%s): check url, with the path prefix the gateway runs under (--web.route-prefix) and without /metrics", at, httpclient.StatusText(code))
 	case code == http.StatusTooManyRequests:
 		wait := ""
 		if ra := strings.TrimSpace(resp.Header.Get("Retry-After")); ra != "" {
-			wait = ", retry after " + bounded(oneLine(ra), 40)
+			wait = ", retry after " + bounded(sdk.OneLine(ra), 40)
 		}
 		return sdk.Result{}, sdk.Errorf(sdk.KindRateLimited,
 			"%s asks to slow down (429%s); the Pushgateway itself has no rate limit, so a proxy in front of it does", at, wait)
 	case code == http.StatusRequestTimeout || code >= 500:
-		return sdk.Result{}, sdk.Errorf(sdk.KindTemporary, "the Pushgateway at %s could not take the push now (%s %s)", at, statusText(code), text)
+		return sdk.Result{}, sdk.Errorf(sdk.KindTemporary, "the Pushgateway at %s could not take the push now (%s %s)", at, httpclient.StatusText(code), text)
 	}
 	return sdk.Result{}, sdk.Errorf(sdk.KindPermanent,
-		"%s answered %s with %s, not a Pushgateway answer (200 or 202): check url", at, statusText(code), text)
-}
-
-func statusText(code int) string {
-	if t := http.StatusText(code); t != "" {
-		return strconv.Itoa(code) + " " + t
-	}
-	return strconv.Itoa(code)
+		"%s answered %s with %s, not a Pushgateway answer (200 or 202): check url", at, httpclient.StatusText(code), text)
 }
 
 // quote returns an answer's body as one bounded, quoted line, with the
 // password masked in case a proxy echoes the request.
 func (in *instance) quote(b []byte) string {
-	s := strings.TrimSpace(oneLine(string(b)))
+	s := strings.TrimSpace(sdk.OneLine(string(b)))
 	if s == "" {
 		return "an empty body"
 	}
@@ -197,17 +183,4 @@ func (in *instance) quote(b []byte) string {
 		s = strings.ReplaceAll(s, p, sdk.RedactSecret(p))
 	}
 	return strconv.Quote(bounded(s, maxQuoted))
-}
-
-// oneLine makes s valid UTF-8 on one line, control characters as spaces.
-func oneLine(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
 }

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -138,7 +137,7 @@ func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 	}
 	res, err := in.classify(resp)
 	in.logger.Debug("checked in", "status", ci.Status, "check_in_id", ci.CheckInID, "heartbeat", b.Heartbeat,
-		"attempt", b.Attempt, "answer", statusText(resp.StatusCode), "error", err)
+		"attempt", b.Attempt, "answer", httpclient.StatusText(resp.StatusCode), "error", err)
 	return res, err
 }
 
@@ -221,7 +220,7 @@ func (in *instance) classify(resp httpclient.Response) (sdk.Result, error) {
 	said := in.answer(resp)
 	switch {
 	case code == http.StatusAccepted:
-		return sdk.Result{Detail: statusText(code)}, nil
+		return sdk.Result{Detail: httpclient.StatusText(code)}, nil
 	case code == http.StatusTooManyRequests:
 		wait := ""
 		if ra := strings.TrimSpace(resp.Header.Get("Retry-After")); ra != "" {
@@ -250,7 +249,7 @@ func (in *instance) classify(resp httpclient.Response) (sdk.Result, error) {
 // with Relay's JSON detail or a short line of text, bounded, on one line
 // and with the public key masked (a proxy may quote the path).
 func (in *instance) answer(resp httpclient.Response) string {
-	said := statusText(resp.StatusCode)
+	said := httpclient.StatusText(resp.StatusCode)
 	text := strings.TrimSpace(string(resp.Body))
 	var relay struct {
 		Detail string `json:"detail"`
@@ -260,7 +259,7 @@ func (in *instance) answer(resp httpclient.Response) string {
 	} else if strings.ContainsAny(text, "<{\n\r") {
 		text = "" // a page or a document, not a message
 	}
-	text = oneLine(text)
+	text = sdk.OneLine(text)
 	if text == "" {
 		return said
 	}
@@ -268,21 +267,4 @@ func (in *instance) answer(resp httpclient.Response) string {
 		text = strings.ReplaceAll(text, k, sdk.RedactSecret(k))
 	}
 	return said + ": " + strconv.Quote(truncate(text, maxQuoted))
-}
-
-func oneLine(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.TrimSpace(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s))
-}
-
-func statusText(code int) string {
-	if t := http.StatusText(code); t != "" {
-		return fmt.Sprintf("%d %s", code, t)
-	}
-	return strconv.Itoa(code)
 }

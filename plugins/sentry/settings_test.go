@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/sdktest"
 )
 
 const testKey = "0123456789abcdef0123456789abcdef"
@@ -147,22 +148,10 @@ func TestSettingsErrorsAllAtOnce(t *testing.T) {
 }
 
 func TestInfo(t *testing.T) {
-	info := target{}.Info()
-	if info.Name != "sentry" {
-		t.Errorf("name %q", info.Name)
-	}
-	secret := map[string]bool{}
-	for _, s := range info.Settings {
-		secret[s.Name] = s.Secret
-		if s.Description == "" || s.Type == "" {
-			t.Errorf("setting %s is not documented", s.Name)
-		}
-	}
-	if !secret["dsn"] {
-		t.Error("dsn is not marked secret")
-	}
-	want := []sdk.Signal{sdk.SignalSuccess, sdk.SignalStart, sdk.SignalFail}
-	if !slices.Equal(info.Signals, want) {
-		t.Errorf("signals %v, want %v", info.Signals, want)
-	}
+	sdktest.CheckInfo(t, target{}, sdktest.InfoWant{
+		Name:     "sentry",
+		Signals:  []sdk.Signal{sdk.SignalSuccess, sdk.SignalStart, sdk.SignalFail},
+		Settings: rawSettings{},
+		Secret:   map[string]bool{"dsn": true},
+	})
 }

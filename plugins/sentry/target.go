@@ -32,16 +32,9 @@ func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instan
 		logger = hclog.NewNullLogger()
 	}
 	cfg, err := parseSettings(req.Settings, logger)
-	var errs sdk.FieldErrors
+	client, err := httpclient.NewChecked(err, cfg.timeout, cfg.tls)
 	if err != nil {
-		errs = sdk.AsFieldErrors(err)
-	}
-	client, err := httpclient.New(cfg.timeout, cfg.tls)
-	if err != nil {
-		errs.Merge(err)
-	}
-	if len(errs) > 0 {
-		return nil, errs
+		return nil, err
 	}
 	in := newInstance(cfg, client, logger)
 	logger.Debug("configured", "target", in.Describe())

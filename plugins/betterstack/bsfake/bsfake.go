@@ -136,6 +136,7 @@ type heartbeat struct {
 type Server struct {
 	*fakeserver.HTTP
 	fakeserver.Faults
+	fakeserver.RetryAfterHeader
 	fakeserver.Log[Request]
 	prefix string
 
@@ -244,14 +245,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, answer, header := s.route(r, body, &rec)
 	rec.Status, rec.Answer = status, answer
 	s.Record(rec)
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	for k, v := range header {
-		h[k] = v
-	}
-	h.Set("Content-Length", strconv.Itoa(len(answer)))
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, answer)
+	fakeserver.WriteText(w, status, answer, header)
 }
 
 // route answers a request; it runs with s.mu held.

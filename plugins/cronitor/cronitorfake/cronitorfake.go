@@ -143,6 +143,7 @@ type Run struct {
 type Server struct {
 	*fakeserver.HTTP
 	fakeserver.Faults
+	fakeserver.RetryAfterHeader
 	fakeserver.Log[Request]
 	prefix string
 
@@ -219,7 +220,7 @@ func (s *Server) Monitors() []string {
 // proxy or load balancer in front of a failing service answers; 0 ends it.
 // Requests are still recorded.
 func (s *Server) SetOutage(status int) {
-	s.Faults.SetRetryAfter("")
+	s.SetRetryAfter("")
 	s.Faults.SetOutage(status)
 }
 
@@ -227,7 +228,7 @@ func (s *Server) SetOutage(status int) {
 // none), as a third-party summary says Cronitor does (spec:80-84 Rate
 // limits: unverified); SetOutage(0) ends it.
 func (s *Server) SetRateLimited(retryAfter string) {
-	s.Faults.SetRetryAfter(retryAfter)
+	s.SetRetryAfter(retryAfter)
 	s.Faults.SetOutage(http.StatusTooManyRequests)
 }
 

@@ -20,7 +20,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -130,6 +129,7 @@ type snitch struct {
 type Server struct {
 	*fakeserver.HTTP
 	fakeserver.Faults
+	fakeserver.RetryAfterHeader
 	fakeserver.Log[Request]
 	prefix string
 
@@ -229,14 +229,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, answer, header := s.route(r, &rec)
 	rec.Status, rec.Answer = status, answer
 	s.Record(rec)
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	for k, v := range header {
-		h[k] = v
-	}
-	h.Set("Content-Length", strconv.Itoa(len(answer)))
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, answer)
+	fakeserver.WriteText(w, status, answer, header)
 }
 
 // route answers a request; it runs with s.mu held.

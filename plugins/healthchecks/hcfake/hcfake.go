@@ -15,17 +15,16 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/pem"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 	"unicode/utf8"
+
+	"github.com/seed-e9b80cf6/heartbeat/plugins/internal/fakeserver"
 )
 
 // Flavor is the kind of server the fake plays.
@@ -157,8 +156,12 @@ type check struct {
 }
 
 // Server is a running fake. Its methods are safe for concurrent use.
+// During an outage (SetOutage) every request gets the status with its
+// status text as body, and is still recorded.
 type Server struct {
-	srv    *httptest.Server
+	*fakeserver.HTTP
+	fakeserver.Faults
+	fakeserver.Log[Request]
 	prefix string
 	limit  int
 	flavor Flavor
@@ -166,9 +169,6 @@ type Server struct {
 	mu       sync.Mutex
 	checks   []*check
 	projects map[string]bool
-	requests []Request
-	outage   int
-	delay    time.Duration
 }
 
 // New starts a fake server and closes it when the test ends.
@@ -196,37 +196,15 @@ func Start(cfg Config) *Server {
 			s.limit = HostedBodyLimit
 		}
 	}
-	if cfg.TLS {
-		s.srv = httptest.NewTLSServer(s)
-	} else {
-		s.srv = httptest.NewServer(s)
-	}
+	s.HTTP = fakeserver.Start(s, cfg.TLS)
 	return s
 }
 
-// Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
-
-// URL is the server's root, e.g. http://127.0.0.1:1234.
-func (s *Server) URL() string { return s.srv.URL }
-
 // BaseURL is the ping endpoint (base_url), ending with a slash.
-func (s *Server) BaseURL() string { return s.srv.URL + s.prefix }
+func (s *Server) BaseURL() string { return s.URL() + s.prefix }
 
 // PingURL is the UUID ping URL of a check, as Healthchecks' UI shows it.
 func (s *Server) PingURL(uuid string) string { return s.BaseURL() + uuid }
-
-// Client returns an HTTP client that trusts the server (also over TLS).
-func (s *Server) Client() *http.Client { return s.srv.Client() }
-
-// CACertPEM returns the PEM of the certificate a TLS fake serves, to trust
-// it through a CA file; nil without TLS.
-func (s *Server) CACertPEM() []byte {
-	if s.srv.Certificate() == nil {
-		return nil
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
-}
 
 // NewUUID returns a random check UUID in Healthchecks' form.
 func NewUUID() string {
@@ -285,47 +263,11 @@ func (s *Server) SetState(uuid string, st State) {
 	}
 }
 
-// SetOutage makes every request get status (with the status text as body),
-// as a proxy or load balancer in front of a failing server answers, e.g.
-// 502, 503 or 408; 0 ends the outage. Requests are still recorded.
-func (s *Server) SetOutage(status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.outage = status
-}
-
-// SetDelay makes the server wait d before answering (less if the client
-// gives up first), to exercise timeouts.
-func (s *Server) SetDelay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.delay = d
-}
-
-// Requests returns every request received, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
-
-// LastRequest returns the latest request; ok is false when none came.
-func (s *Server) LastRequest() (r Request, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.requests) == 0 {
-		return Request{}, false
-	}
-	return s.requests[len(s.requests)-1], true
-}
-
 // Pings returns the pings stored for the check with this UUID, oldest
 // first; every stored ping when uuid is "".
 func (s *Server) Pings(uuid string) []Ping {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []Ping
-	for _, r := range s.requests {
+	for _, r := range s.Requests() {
 		if r.Ping != nil && (uuid == "" || r.Ping.Check == uuid) {
 			out = append(out, *r.Ping)
 		}
@@ -335,15 +277,7 @@ func (s *Server) Pings(uuid string) []Ping {
 
 // ServeHTTP answers one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	delay := s.delay
-	s.mu.Unlock()
-	if delay > 0 {
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-		}
-	}
+	s.Wait(r.Context())
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxUploadBytes+1))
 	if err != nil {
 		// The client hung up mid-body.
@@ -357,7 +291,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	status, answer, header := s.route(r, body, &rec)
 	rec.Status, rec.Answer = status, answer
-	s.requests = append(s.requests, rec)
+	s.Record(rec)
 
 	h := w.Header()
 	// Django's default content type (spec, observed: "Content-Type:
@@ -388,8 +322,8 @@ type target struct {
 
 // route answers a request; it runs with s.mu held.
 func (s *Server) route(r *http.Request, body []byte, rec *Request) (int, string, http.Header) {
-	if s.outage != 0 {
-		return s.outage, http.StatusText(s.outage), nil
+	if outage := s.Outage(); outage != 0 {
+		return outage, http.StatusText(outage), nil
 	}
 	if len(body) > MaxUploadBytes {
 		// spec, observed: "body over 2,621,440 bytes | 400, Django's HTML

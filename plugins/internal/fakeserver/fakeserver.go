@@ -1,8 +1,8 @@
 // Package fakeserver is the plumbing the bundled targets' fake servers
 // share, so that each fake holds only what its spec says the service
 // does: an httptest server (plain or TLS) and its CA, a log of the
-// requests received, and the faults a test switches on (an outage, a
-// delay, a Retry-After value).
+// requests received, the faults a test switches on (an outage, a delay),
+// and a Retry-After value for rate-limited answers.
 //
 // A fake embeds the parts it needs in its Server type; their methods then
 // read as the fake's own (srv.Requests(), srv.SetOutage(503)). Every
@@ -12,8 +12,11 @@ package fakeserver
 import (
 	"context"
 	"encoding/pem"
+	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -50,6 +53,18 @@ func (h *HTTP) CACertPEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: h.srv.Certificate().Raw})
 }
 
+// WriteText answers status with text as a plain-text body, with an
+// exact Content-Length, and header's fields added (they replace the
+// defaults).
+func WriteText(w http.ResponseWriter, status int, text string, header http.Header) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	maps.Copy(h, header)
+	h.Set("Content-Length", strconv.Itoa(len(text)))
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, text)
+}
+
 // Log is the requests a fake received, of the fake's own record type R.
 type Log[R any] struct {
 	mu       sync.Mutex
@@ -80,13 +95,34 @@ func (l *Log[R]) LastRequest() (r R, ok bool) {
 	return l.requests[len(l.requests)-1], true
 }
 
+// RetryAfterHeader is the Retry-After header a fake's rate-limited answers
+// carry, for fakes of services that send one.
+type RetryAfterHeader struct {
+	mu sync.Mutex
+	v  string
+}
+
+// SetRetryAfter sets the Retry-After header of the fake's rate-limited
+// answers; "" leaves it out. Each fake documents its default.
+func (h *RetryAfterHeader) SetRetryAfter(v string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.v = v
+}
+
+// RetryAfter is the value SetRetryAfter set.
+func (h *RetryAfterHeader) RetryAfter() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.v
+}
+
 // Faults are the misbehaviours a test switches a fake into. The zero
 // value has none.
 type Faults struct {
-	mu         sync.Mutex
-	outage     int
-	delay      time.Duration
-	retryAfter string
+	mu     sync.Mutex
+	outage int
+	delay  time.Duration
 }
 
 // SetOutage makes every request get status, as a load balancer in front
@@ -103,21 +139,6 @@ func (f *Faults) Outage() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.outage
-}
-
-// SetRetryAfter sets the Retry-After header of the fake's rate-limited
-// answers; "" leaves it out. Each fake documents its default.
-func (f *Faults) SetRetryAfter(v string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.retryAfter = v
-}
-
-// RetryAfter is the value SetRetryAfter set.
-func (f *Faults) RetryAfter() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.retryAfter
 }
 
 // SetDelay makes the server wait d before answering (less if the client

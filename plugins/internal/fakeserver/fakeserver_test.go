@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -34,13 +36,14 @@ func TestLog(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	var f Faults
-	if f.Outage() != 0 || f.RetryAfter() != "" {
+	var h RetryAfterHeader
+	if f.Outage() != 0 || h.RetryAfter() != "" {
 		t.Error("the zero value has faults")
 	}
 	f.SetOutage(503)
-	f.SetRetryAfter("30")
-	if f.Outage() != 503 || f.RetryAfter() != "30" {
-		t.Errorf("outage %d, retry after %q", f.Outage(), f.RetryAfter())
+	h.SetRetryAfter("30")
+	if f.Outage() != 503 || h.RetryAfter() != "30" {
+		t.Errorf("outage %d, retry after %q", f.Outage(), h.RetryAfter())
 	}
 	if !f.Wait(context.Background()) {
 		t.Error("no delay, yet the client left")
@@ -89,5 +92,16 @@ func TestHTTP(t *testing.T) {
 			t.Errorf("status %d", resp.StatusCode)
 		}
 		h.Close()
+	}
+}
+
+func TestWriteText(t *testing.T) {
+	rec := httptest.NewRecorder()
+	WriteText(rec, http.StatusTooManyRequests, "slow down", http.Header{"Retry-After": {"60"}, "Content-Type": {"text/html"}})
+	res := rec.Result()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 429 || string(body) != "slow down" || res.Header.Get("Retry-After") != "60" ||
+		res.Header.Get("Content-Length") != "9" || res.Header.Get("Content-Type") != "text/html" {
+		t.Errorf("got %d %q %v", res.StatusCode, body, res.Header)
 	}
 }

@@ -1,7 +1,6 @@
 package httpclient
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -34,8 +33,19 @@ func Summary(resp Response, secrets ...string) string {
 		!utf8.ValidString(text) || strings.ContainsFunc(text, unicode.IsControl) {
 		text = http.StatusText(resp.StatusCode)
 	}
-	text = MaskSecrets(text, secrets...)
-	return strings.TrimSpace(fmt.Sprintf("%d %s", resp.StatusCode, text))
+	if text == "" {
+		return strconv.Itoa(resp.StatusCode)
+	}
+	return strconv.Itoa(resp.StatusCode) + " " + MaskSecrets(text, secrets...)
+}
+
+// StatusText is a status code with its text, "404 Not Found", or the
+// code alone when net/http knows no text for it ("599").
+func StatusText(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return strconv.Itoa(code) + " " + t
+	}
+	return strconv.Itoa(code)
 }
 
 // MaskSecrets replaces each secret in s, as given and path-escaped (as it

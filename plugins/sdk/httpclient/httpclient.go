@@ -2,6 +2,12 @@
 // timeouts, custom CA, proxies from the environment, a fixed User-Agent,
 // redirects followed only on the same host and without a Referer, bounded
 // response bodies and errors that never show the secret URL.
+//
+// It also holds what every HTTP target does around the client: the
+// timeout, ca_file and insecure_skip_verify settings (SettingInfos,
+// ParseTimeout, NewChecked), URL settings that may hold a secret
+// (ParseURL, TokenURL, DisplayURL), and answers summed up on one line
+// with secrets masked (Summary, RetryAfter, PingAnswers).
 package httpclient
 
 import (
@@ -106,6 +112,22 @@ func New(timeout time.Duration, tlsSettings TLSSettings, opts ...Option) (*http.
 	}
 	transport.TLSClientConfig = tlsConfig
 	return &http.Client{Timeout: timeout, Transport: transport, CheckRedirect: checkRedirect(o.redirects)}, nil
+}
+
+// NewChecked is New for a target's Configure: settingsErr holds the
+// problems found in the settings (nil when none), and the error returned
+// reports them together with New's own (a ca_file it cannot use), so
+// that the user sees every problem at once. The client is nil whenever
+// the error is not.
+func NewChecked(settingsErr error, timeout time.Duration, tlsSettings TLSSettings, opts ...Option) (*http.Client, error) {
+	var errs sdk.FieldErrors
+	errs.Merge(settingsErr)
+	client, err := New(timeout, tlsSettings, opts...)
+	errs.Merge(err)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return client, nil
 }
 
 // RedirectError is a redirect the client refused to follow.

@@ -15,7 +15,7 @@ import (
 // SettingsDoc words the rows SettingInfos writes for one target.
 type SettingsDoc struct {
 	// Whose is whose answer timeout waits for, possessive:
-	// "Cronitor's", "the Pushgateway's".
+	// "Cronitor's", "the Pushgateway's". Empty means "the server's".
 	Whose string
 	// CAFor is who may have a certificate from its own CA: "a proxy",
 	// "a self-hosted Sentry". Empty means "a server".
@@ -29,6 +29,10 @@ type SettingsDoc struct {
 // ca_file and insecure_skip_verify, in that order, for Info.Settings.
 // The target reads them with ParseTimeout and TLSSettings.
 func SettingInfos(doc SettingsDoc) []sdk.SettingInfo {
+	whose := doc.Whose
+	if whose == "" {
+		whose = "the server's"
+	}
 	caFor := doc.CAFor
 	if caFor == "" {
 		caFor = "a server"
@@ -38,7 +42,7 @@ func SettingInfos(doc SettingsDoc) []sdk.SettingInfo {
 		verified = "the server's"
 	}
 	return []sdk.SettingInfo{
-		{Name: "timeout", Type: "duration", Default: DefaultTimeout.String(), Description: "How long to wait for " + doc.Whose + " answer, e.g. `5s`. Must be more than 0."},
+		{Name: "timeout", Type: "duration", Default: DefaultTimeout.String(), Description: "How long to wait for " + whose + " answer, e.g. `5s`. Must be more than 0."},
 		{Name: "ca_file", Type: "string", Description: "A PEM file of CA certificates to trust in addition to the system's, for " + caFor + " with a certificate from its own CA."},
 		{Name: "insecure_skip_verify", Type: "bool", Default: "false", Description: "Do not verify " + verified + " certificate. Prefer `ca_file`."},
 	}
@@ -129,6 +133,26 @@ func boundScheme(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// PathSegments splits u's (decoded) path into its segments, ignoring
+// leading and trailing slashes: "/api/v1/heartbeat/" is api, v1,
+// heartbeat.
+func PathSegments(u *url.URL) []string {
+	p := strings.Trim(u.Path, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// WithPath returns a copy of u whose path is segs joined with slashes,
+// e.g. a URL setting without the token that ends it.
+func WithPath(u *url.URL, segs []string) *url.URL {
+	out := *u
+	out.RawPath = ""
+	out.Path = "/" + strings.Join(segs, "/")
+	return &out
 }
 
 // DisplayURL shows base followed by the redacted secret, for messages,

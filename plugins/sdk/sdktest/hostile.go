@@ -2,6 +2,7 @@ package sdktest
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -108,6 +109,30 @@ func RunHostile(t *testing.T, h Hostile, cases []HostileCase) {
 				t.Errorf("error shows the secret: %q", cut(msg, 300))
 			}
 		})
+	}
+}
+
+// RunDeadline checks that the caller's deadline ends a beat to a server
+// that never answers, even when the target's own timeout is far longer:
+// the beat fails as temporary, within a bound many times the deadline.
+// configure configures a new instance of the target for serverURL with a
+// long timeout setting (say "1h") and returns its client and instance
+// name; the beat goes through the real contract with a 300ms deadline.
+func RunDeadline(t *testing.T, configure func(t *testing.T, serverURL string) (c sdk.Client, instance string)) {
+	t.Helper()
+	srv := httptest.NewServer(NoAnswer())
+	t.Cleanup(srv.Close)
+	t.Cleanup(srv.CloseClientConnections)
+	c, instance := configure(t, srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := Beat(ctx, c, instance, "nightly", sdk.Beat{Signal: sdk.SignalSuccess})
+	if err == nil || sdk.KindOf(err) != sdk.KindTemporary {
+		t.Errorf("got %s %v, want a temporary error", sdk.KindOf(err), err)
+	}
+	if d := time.Since(start); d > maxBeatTime {
+		t.Errorf("took %s despite a 300ms deadline", d)
 	}
 }
 

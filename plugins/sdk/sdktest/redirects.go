@@ -21,10 +21,11 @@ type Redirects struct {
 	// (e.g. "/p/<key>/nightly"). The redirects point at it: on another
 	// server, and on the same one under /moved.
 	Path string
-	// Status is what the server answers a request that reached it after
-	// a redirect; 200 when 0. It must be an answer the target takes as
-	// success.
+	// Status and Body are what the server answers a request that
+	// reached it after a redirect: 200 when 0, "OK" when empty. They
+	// must make an answer the target takes as success.
 	Status int
+	Body   string
 	// Beat configures a new instance of the target whose requests go to
 	// serverURL (scheme, host and port; a self-signed https server when
 	// tls is true, so the instance must skip verification) and sends it
@@ -42,9 +43,12 @@ func RunRedirects(t *testing.T, r Redirects) {
 	if r.Secret == "" || r.Beat == nil || !strings.HasPrefix(r.Path, "/") {
 		t.Fatal("sdktest.Redirects needs Secret, Beat and a Path starting with /")
 	}
-	status := r.Status
+	status, body := r.Status, r.Body
 	if status == 0 {
 		status = http.StatusOK
+	}
+	if body == "" {
+		body = "OK"
 	}
 	var mu sync.Mutex
 	var elsewhere []string // what the other server received
@@ -77,6 +81,7 @@ func RunRedirects(t *testing.T, r Redirects) {
 				if strings.HasPrefix(req.URL.Path, "/moved/") {
 					reached.Add(1)
 					w.WriteHeader(status)
+					_, _ = io.WriteString(w, body)
 					return
 				}
 				http.Redirect(w, req, tt.to, http.StatusTemporaryRedirect)

@@ -164,3 +164,79 @@ func (r *limitedRecorder) Write(b []byte) (int, error) {
 	r.got += len(b)
 	return len(b), nil
 }
+
+func TestInstanceAndBeat(t *testing.T) {
+	if _, _, err := Instance(t, poster{}, "p", map[string]any{"timeout": "0s"}); err == nil || !strings.Contains(err.Error(), "timeout") {
+		t.Errorf("a zero timeout was accepted: %v", err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(srv.Close)
+	c, desc := MustInstance(t, poster{}, "p", map[string]any{"url": srv.URL, "token": testSecret})
+	if desc != "poster" {
+		t.Errorf("description %q", desc)
+	}
+	if res, err := Beat(context.Background(), c, "p", "nightly", sdk.Beat{Signal: sdk.SignalSuccess}); err != nil || res.Detail != "204 No Content" {
+		t.Errorf("got %q, %v", res.Detail, err)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	type settings map[string]any
+	a, b := settings{"x": 1, "y": 2}, settings{"y": 3, "z": 4}
+	got := Merge(a, b)
+	if len(got) != 3 || got["x"] != 1 || got["y"] != 3 || got["z"] != 4 {
+		t.Errorf("got %v", got)
+	}
+	if a["y"] != 2 || len(a) != 2 {
+		t.Errorf("a changed: %v", a)
+	}
+}
+
+func TestCheckInfo(t *testing.T) {
+	type settings struct {
+		URL   string `json:"url"`
+		Token string `json:"token"`
+	}
+	CheckInfo(t, documented{}, InfoWant{
+		Name:     "documented",
+		Signals:  []sdk.Signal{sdk.SignalSuccess, sdk.SignalFail},
+		Settings: settings{},
+		Secret:   map[string]bool{"token": true, "url": false},
+	})
+}
+
+// documented is a target whose Info documents its settings.
+type documented struct{ poster }
+
+func (documented) Info() sdk.Info {
+	return sdk.Info{
+		Name: "documented", Version: sdk.Version(), Description: "documents its settings",
+		Signals: []sdk.Signal{sdk.SignalSuccess, sdk.SignalFail},
+		Settings: []sdk.SettingInfo{
+			{Name: "url", Type: "string", Description: "where beats go"},
+			{Name: "token", Type: "string", Secret: true, Description: "the secret"},
+		},
+	}
+}
+
+func TestCheckOutcome(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/gone") {
+			http.Error(w, "<h1>gone</h1>", http.StatusGone)
+			return
+		}
+		_, _ = w.Write([]byte("OK"))
+	}))
+	t.Cleanup(srv.Close)
+	res, err := beatPoster(t, map[string]any{"url": srv.URL, "token": testSecret})
+	CheckOutcome(t, res, err, Success, testSecret, "200 OK")
+	res, err = beatPoster(t, map[string]any{"url": srv.URL, "token": "gone"})
+	CheckOutcome(t, res, err, sdk.KindPermanent, testSecret, "410 Gone")
+}
+
+func TestRunDeadline(t *testing.T) {
+	RunDeadline(t, func(t *testing.T, serverURL string) (sdk.Client, string) {
+		c, _ := MustInstance(t, poster{}, "p", map[string]any{"url": serverURL, "token": testSecret, "timeout": "1h"})
+		return c, "p"
+	})
+}

@@ -1,6 +1,12 @@
 // Package sdktest runs a target in-process behind the real gRPC contract,
 // so a plugin's tests exercise the same path the core uses.
 //
+// It also checks, as subtests, what every HTTP target must do: keep its
+// secrets through redirects (RunRedirects), survive misbehaving servers
+// (RunHostile), honour ca_file and insecure_skip_verify (RunTLS),
+// document its settings (CheckInfo), and fail with the right kind and a
+// bounded message (CheckOutcome).
+//
 // It is quiet: go-plugin's debug lines are printed only when the
 // environment variable HEARTBEAT_SDKTEST_VERBOSE is set to 1 (or true).
 package sdktest

@@ -3,7 +3,8 @@ package httpclient_test
 import (
 	"bytes"
 	"encoding/json"
-	"net/http"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +66,30 @@ func TestDisplayURL(t *testing.T) {
 	}
 	if got := httpclient.DisplayURL(u, "short"); strings.Contains(got, "short") {
 		t.Errorf("a short secret shows: %q", got)
+	}
+}
+
+func TestPathSegments(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://h":                       "",
+		"https://h/":                      "",
+		"https://h/api/v1/heartbeat/tok/": "api,v1,heartbeat,tok",
+		"https://h/a%2Fb/c":               "a,b,c", // the decoded path
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(httpclient.PathSegments(u), ","); got != want {
+			t.Errorf("%s: got %q, want %q", raw, got, want)
+		}
+	}
+	u, _ := url.Parse("https://h/x?q=1")
+	if got := httpclient.WithPath(u, []string{"a", "b"}).String(); got != "https://h/a/b?q=1" {
+		t.Errorf("WithPath: %s", got)
+	}
+	if u.Path != "/x" {
+		t.Errorf("WithPath changed its argument: %s", u)
 	}
 }
 
@@ -132,64 +157,6 @@ func TestWarnIgnoredCA(t *testing.T) {
 	httpclient.TLSSettings{CAFile: "x", InsecureSkipVerify: true}.WarnIgnoredCA(nil) // no logger: no panic
 }
 
-func TestSummary(t *testing.T) {
-	tests := []struct {
-		name string
-		code int
-		body string
-		want string
-	}{
-		{"short text", 202, "Got it, thanks!\n", "202 Got it, thanks!"},
-		{"empty", 404, "", "404 Not Found"},
-		{"page", 502, "<html>bad gateway</html>", "502 Bad Gateway"},
-		{"document", 400, `{"error":"x"}`, "400 Bad Request"},
-		{"long", 200, strings.Repeat("a", 81), "200 OK"},
-		{"two lines", 200, "OK\nmore", "200 OK"},
-		{"control character", 400, "\x1b[2Jbad", "400 Bad Request"},
-		{"invalid UTF-8", 400, "bad \xff", "400 Bad Request"},
-		{"unknown status, no text", 599, "", "599"},
-		{"echoed secret", 403, "denied /p/" + secret, "403 denied /p/…4f5a"},
-		{"echoed escaped secret", 403, "denied /p/a%20b" + secret, "403 denied /p/…4f5a"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := httpclient.Summary(httpclient.Response{StatusCode: tt.code, Body: []byte(tt.body)}, "", "a b"+secret, secret)
-			if got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := []struct {
-		header string
-		want   time.Duration
-		ok     bool
-	}{
-		{"", 0, false},
-		{"30", 30 * time.Second, true},
-		{" 0 ", 0, true},
-		{"-1", 0, false},
-		{"604801", 0, false},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0, false},
-		{now.Add(8 * 24 * time.Hour).Format(http.TimeFormat), 0, false},
-		{"soon", 0, false},
-	}
-	for _, tt := range tests {
-		h := http.Header{}
-		if tt.header != "" {
-			h.Set("Retry-After", tt.header)
-		}
-		got, ok := httpclient.RetryAfter(h, now)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("%q: got %s, %v; want %s, %v", tt.header, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 // The rows document what the target decodes: the JSON names match.
 func TestSettingInfosNames(t *testing.T) {
 	raw, _ := json.Marshal(map[string]any{"timeout": "5s", "ca_file": "", "insecure_skip_verify": false})
@@ -205,5 +172,36 @@ func TestSettingInfosNames(t *testing.T) {
 		if !strings.Contains(string(raw), `"`+r.Name+`"`) {
 			t.Errorf("%s is not a setting name", r.Name)
 		}
+	}
+}
+
+func TestNewChecked(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.pem")
+	var settings sdk.FieldErrors
+	settings.Add("url", "is empty")
+	tests := []struct {
+		name       string
+		settings   error
+		caFile     string
+		wantFields string
+	}{
+		{"valid", nil, "", ""},
+		{"settings problem", settings.Err(), "", "url"},
+		{"unreadable ca_file", nil, missing, "ca_file"},
+		{"both", settings.Err(), missing, "url,ca_file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client, err := httpclient.NewChecked(tt.settings, 0, httpclient.TLSSettings{CAFile: tt.caFile})
+			var fields []string
+			if err != nil {
+				for _, e := range sdk.AsFieldErrors(err) {
+					fields = append(fields, e.Field)
+				}
+			}
+			if got := strings.Join(fields, ","); got != tt.wantFields || (err == nil) != (client != nil) {
+				t.Errorf("got client %v, problems %v; want problems for %q", client != nil, err, tt.wantFields)
+			}
+		})
 	}
 }
