@@ -43,6 +43,10 @@ func (r *execRunner) runOnce(scheduled time.Time, seq int) int {
 func (r *execRunner) run(scheduled time.Time, seq int) (int, os.Signal) {
 	ctx := r.router.ctx
 	base := sdk.Beat{Heartbeat: r.name, Sequence: uint64(seq), ScheduledAt: scheduled}
+	if r.periodic {
+		// --every/--cron is the job's schedule; a one-shot run has none.
+		base.Schedule = sdk.Schedule{Frequency: r.o.every, Cron: r.o.cron, Timezone: r.o.timezone}
+	}
 	if r.o.lock != "" {
 		lock, err := jobrun.AcquireLock(ctx, r.o.lock, r.o.lockWait)
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/seed-e9b80cf6/heartbeat/core/dispatch"
 	"github.com/seed-e9b80cf6/heartbeat/core/metrics"
 	"github.com/seed-e9b80cf6/heartbeat/core/pluginhost"
+	"github.com/seed-e9b80cf6/heartbeat/core/schedule"
 	"github.com/seed-e9b80cf6/heartbeat/core/scheduler"
 	"github.com/seed-e9b80cf6/heartbeat/core/status"
 	"github.com/seed-e9b80cf6/heartbeat/core/suggest"
@@ -73,6 +74,8 @@ type state struct {
 	descriptions map[string]string
 	// heartbeats by name: each tick looks its heartbeat up.
 	heartbeats map[string]*config.Heartbeat
+	// schedules by heartbeat name: what each beat tells the plugins.
+	schedules  map[string]sdk.Schedule
 	generation int
 }
 
@@ -238,9 +241,10 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*
 	if err != nil {
 		return nil, err
 	}
-	st := &state{cfg: cfg, instance: map[string]string{}, descriptions: map[string]string{}, heartbeats: map[string]*config.Heartbeat{}}
+	st := &state{cfg: cfg, instance: map[string]string{}, descriptions: map[string]string{}, heartbeats: map[string]*config.Heartbeat{}, schedules: map[string]sdk.Schedule{}}
 	for _, hb := range cfg.Heartbeats {
 		st.heartbeats[hb.Name] = hb
+		st.schedules[hb.Name] = beatSchedule(hb)
 	}
 	if old != nil {
 		st.generation = old.generation + 1
@@ -546,17 +550,34 @@ func (d *Daemon) Reload(ctx context.Context, cfg *config.Config) error {
 }
 
 // beatTargets returns the heartbeat's definition and targets in force.
-func (d *Daemon) beatTargets(name string) (*config.Heartbeat, []dispatch.Target) {
+func (d *Daemon) beatTargets(name string) (*config.Heartbeat, sdk.Schedule, []dispatch.Target) {
 	st := d.current()
 	hb, ok := st.heartbeats[name]
 	if !ok {
-		return nil, nil
+		return nil, sdk.Schedule{}, nil
 	}
 	targets := make([]dispatch.Target, 0, len(hb.Targets))
 	for _, t := range hb.Targets {
 		targets = append(targets, dispatch.Target{Name: t, Instance: st.instance[t], Policy: dispatch.Policy(st.cfg.Targets[t].Delivery)})
 	}
-	return hb, targets
+	return hb, st.schedules[name], targets
+}
+
+// beatSchedule is the heartbeat's schedule as the plugins see it: its
+// expression as written, as cron or later.js text, and its time zone. The
+// config keeps the expression only; it is cron when it parses as cron,
+// which later.js text never does.
+func beatSchedule(hb *config.Heartbeat) sdk.Schedule {
+	if hb.Expression == "" {
+		return sdk.Schedule{}
+	}
+	s := sdk.Schedule{Timezone: hb.Timezone}
+	if _, err := schedule.ParseCron(hb.Expression); err == nil {
+		s.Cron = hb.Expression
+	} else {
+		s.Frequency = hb.Expression
+	}
+	return s
 }
 
 // beat runs one tick: with a health check, a start signal (to targets
@@ -572,11 +593,11 @@ func (d *Daemon) beat(ctx context.Context, t scheduler.Tick) []dispatch.Outcome 
 
 // beatWith runs one beat through disp; rec (nil: none) records it.
 func (d *Daemon) beatWith(ctx context.Context, t scheduler.Tick, disp *dispatch.Dispatcher, rec *status.BeatRecord) []dispatch.Outcome {
-	hb, targets := d.beatTargets(t.Heartbeat)
+	hb, sched, targets := d.beatTargets(t.Heartbeat)
 	if hb == nil {
 		return nil
 	}
-	b := sdk.Beat{Heartbeat: hb.Name, Signal: sdk.SignalSuccess, Sequence: t.Sequence, ScheduledAt: t.ScheduledAt}
+	b := sdk.Beat{Heartbeat: hb.Name, Signal: sdk.SignalSuccess, Sequence: t.Sequence, ScheduledAt: t.ScheduledAt, Schedule: sched}
 	var outcomes []dispatch.Outcome
 	if hb.Check != nil {
 		b.RunID = newRunID()

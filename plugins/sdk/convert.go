@@ -84,6 +84,9 @@ func beatToProto(instance string, b Beat) *targetv1.BeatRequest {
 	if b.CheckLatency > 0 {
 		req.CheckLatency = durationpb.New(b.CheckLatency)
 	}
+	if !b.Schedule.IsZero() {
+		req.Schedule = &targetv1.Schedule{Frequency: b.Schedule.Frequency, Cron: b.Schedule.Cron, Timezone: b.Schedule.Timezone}
+	}
 	return req
 }
 
@@ -106,6 +109,9 @@ func beatFromProto(r *targetv1.BeatRequest) Beat {
 	}
 	if r.CheckLatency != nil {
 		b.CheckLatency = r.CheckLatency.AsDuration()
+	}
+	if sc := r.GetSchedule(); sc != nil {
+		b.Schedule = Schedule{Frequency: sc.GetFrequency(), Cron: sc.GetCron(), Timezone: sc.GetTimezone()}
 	}
 	return b
 }

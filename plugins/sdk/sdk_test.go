@@ -84,7 +84,8 @@ func TestContractRoundTrip(t *testing.T) {
 	}
 	code := 3
 	sent := sdk.Beat{Heartbeat: "hb", Signal: sdk.SignalFail, Sequence: 7, ScheduledAt: time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.UTC),
-		Message: "msg", Log: []byte("log\x00bytes"), RunID: "rid", ExitCode: &code, CheckLatency: 1500 * time.Millisecond, Attempt: 2}
+		Message: "msg", Log: []byte("log\x00bytes"), RunID: "rid", ExitCode: &code, CheckLatency: 1500 * time.Millisecond, Attempt: 2,
+		Schedule: sdk.Schedule{Frequency: "every 5 minutes", Timezone: "Europe/Stockholm"}}
 	res, err := c.Beat(ctx, "one", sent)
 	if err != nil {
 		t.Fatal(err)
@@ -95,8 +96,35 @@ func TestContractRoundTrip(t *testing.T) {
 	got := <-beats
 	if got.Heartbeat != sent.Heartbeat || got.Signal != sent.Signal || got.Sequence != 7 || !got.ScheduledAt.Equal(sent.ScheduledAt) ||
 		got.Message != "msg" || string(got.Log) != "log\x00bytes" || got.RunID != "rid" || got.ExitCode == nil || *got.ExitCode != 3 ||
-		got.CheckLatency != sent.CheckLatency || got.Attempt != 2 {
+		got.CheckLatency != sent.CheckLatency || got.Attempt != 2 || got.Schedule != sent.Schedule {
 		t.Errorf("plugin received %+v, want %+v", got, sent)
+	}
+}
+
+// The schedule reaches the plugin as written: either kind, with or without
+// a time zone, and none at all for a beat outside any schedule.
+func TestContractSchedule(t *testing.T) {
+	beats := make(chan sdk.Beat, 10)
+	c := sdktest.Dial(t, echoTarget{beats: beats})
+	ctx := context.Background()
+	if _, err := c.Configure(ctx, "one", []byte(`{"greeting":"hi"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range []sdk.Schedule{
+		{},
+		{Frequency: "every 1 minute"},
+		{Frequency: "at 10:15 am on Mon", Timezone: "America/New_York"},
+		{Cron: "*/5 * * * *"},
+		{Cron: "0 30 2 * * *", Timezone: "Asia/Tokyo"},
+	} {
+		t.Run(sc.Frequency+sc.Cron, func(t *testing.T) {
+			if _, err := c.Beat(ctx, "one", sdk.Beat{Heartbeat: "hb", Signal: sdk.SignalSuccess, Schedule: sc}); err != nil {
+				t.Fatal(err)
+			}
+			if got := (<-beats).Schedule; got != sc || got.IsZero() != (sc == sdk.Schedule{}) {
+				t.Errorf("plugin received schedule %+v, want %+v", got, sc)
+			}
+		})
 	}
 }
 

@@ -132,7 +132,28 @@ type Beat struct {
 	CheckLatency time.Duration
 	// Attempt counts delivery attempts, from 1.
 	Attempt int
+	// Schedule is the heartbeat's schedule as written in the config file,
+	// for targets that keep the tool's expected schedule in step with it.
+	// It is zero for a beat that belongs to no schedule (a one-shot
+	// `heartbeat exec`) and when the core predates the field.
+	Schedule Schedule
 }
+
+// Schedule is when a heartbeat beats: a later.js frequency or a cron
+// expression, exactly as written, read in Timezone.
+type Schedule struct {
+	// Frequency is later.js text such as "every 5 minutes"; "" when Cron
+	// is set.
+	Frequency string
+	// Cron is a cron expression (5 fields, 6 with a leading seconds
+	// field, or a descriptor such as @hourly); "" when Frequency is set.
+	Cron string
+	// Timezone is the IANA name the schedule is read in; "" means UTC.
+	Timezone string
+}
+
+// IsZero reports whether s carries no schedule.
+func (s Schedule) IsZero() bool { return s == Schedule{} }
 
 // Result is what the monitoring tool answered.
 type Result struct {

@@ -60,7 +60,14 @@ type instance struct {
 	mu     sync.Mutex
 	recent []time.Time // times of the latest check-ins, for the rate-limit warning
 	warned bool
+	// unmapped holds the heartbeat schedules already warned about, so each
+	// is told once; bounded by maxUnmapped.
+	unmapped map[sdk.Schedule]bool
 }
+
+// maxUnmapped bounds the schedules an instance remembers having warned
+// about; past it, no more warnings (a log flood helps no one).
+const maxUnmapped = 32
 
 func newInstance(cfg config, client *http.Client, logger hclog.Logger) *instance {
 	in := &instance{cfg: cfg, client: client, logger: logger}
@@ -74,7 +81,11 @@ func newInstance(cfg config, client *http.Client, logger hclog.Logger) *instance
 func (in *instance) Describe() string {
 	extra := []string{"environment " + in.environmentName()}
 	if m := in.cfg.monitor; m != nil {
-		extra = append(extra, "upserts the monitor with schedule "+describeSchedule(m.Schedule))
+		if m.Schedule.Type == "" {
+			extra = append(extra, "upserts the monitor with the heartbeat's schedule")
+		} else {
+			extra = append(extra, "upserts the monitor with schedule "+describeSchedule(m.Schedule))
+		}
 	}
 	extra = append(extra, "timeout "+in.cfg.timeout.String())
 	return fmt.Sprintf("POST %s (%s)", in.where, strings.Join(extra, ", "))
@@ -89,7 +100,11 @@ func (in *instance) environmentName() string {
 
 func describeSchedule(s schedule) string {
 	if s.Type == "interval" {
-		return fmt.Sprintf("every %v %s", s.Value, s.Unit)
+		plural := "s"
+		if s.Value == 1 {
+			plural = ""
+		}
+		return fmt.Sprintf("every %v %s%s", s.Value, s.Unit, plural)
 	}
 	return fmt.Sprintf("%q", s.Value)
 }
@@ -99,7 +114,7 @@ func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 		CheckInID:     in.checkInID(b),
 		MonitorSlug:   in.cfg.slug,
 		Environment:   in.cfg.environment,
-		MonitorConfig: in.cfg.monitor,
+		MonitorConfig: in.monitorFor(b),
 	}
 	switch b.Signal {
 	case sdk.SignalStart:
@@ -139,6 +154,43 @@ func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 	in.logger.Debug("checked in", "status", ci.Status, "check_in_id", ci.CheckInID, "heartbeat", b.Heartbeat,
 		"attempt", b.Attempt, "answer", httpclient.StatusText(resp.StatusCode), "error", err)
 	return res, err
+}
+
+// monitorFor is the monitor_config of b's check-in: nil without upsert;
+// with the schedule setting, the settings as they are; else the heartbeat's
+// schedule, and its time zone unless the timezone setting is given. A
+// heartbeat schedule Sentry cannot express sends no monitor_config (Sentry
+// requires a schedule in it), with one warning per schedule.
+func (in *instance) monitorFor(b sdk.Beat) *monitorConfig {
+	m := in.cfg.monitor
+	if m == nil || m.Schedule.Type != "" {
+		return m
+	}
+	sch, why := fromHeartbeat(b.Schedule)
+	if why != "" {
+		in.warnUnmapped(b, why)
+		return nil
+	}
+	mc := *m
+	mc.Schedule = sch
+	if mc.Timezone == "" {
+		mc.Timezone = b.Schedule.Timezone
+	}
+	return &mc
+}
+
+func (in *instance) warnUnmapped(b sdk.Beat, why string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.unmapped[b.Schedule] || len(in.unmapped) >= maxUnmapped {
+		return
+	}
+	if in.unmapped == nil {
+		in.unmapped = map[sdk.Schedule]bool{}
+	}
+	in.unmapped[b.Schedule] = true
+	in.logger.Warn(fmt.Sprintf("check-ins of heartbeat %q to monitor %q go without the monitor's schedule (upsert): %s; until then the monitor must exist in Sentry",
+		truncate(sdk.OneLine(b.Heartbeat), 60), in.cfg.slug, why))
 }
 
 // checkInID pairs a start with its finish. A run id is used as it is when

@@ -32,6 +32,7 @@ type rawSettings struct {
 	DSN                string        `json:"dsn" heartbeat:"required"`
 	MonitorSlug        string        `json:"monitor_slug" heartbeat:"required"`
 	Environment        string        `json:"environment"`
+	Upsert             *bool         `json:"upsert"`
 	Schedule           string        `json:"schedule"`
 	CheckinMargin      *sdk.Duration `json:"checkin_margin"`
 	MaxRuntime         *sdk.Duration `json:"max_runtime"`
@@ -45,17 +46,20 @@ type rawSettings struct {
 func settingInfos() []sdk.SettingInfo {
 	return append([]sdk.SettingInfo{
 		{Name: "dsn", Type: "string", Required: true, Secret: true, Description: "The project's DSN (Project Settings > Client Keys (DSN)), `https://<public key>@<host>/<project id>`; a path before the project id is kept for a self-hosted Sentry under a prefix. Check-ins go to the DSN's host and nowhere else. The public key is kept secret in logs and errors. Also accepted as `dsn_file`."},
-		{Name: "monitor_slug", Type: "string", Required: true, Description: "The slug of the cron monitor: lower-case letters, digits, `-` and `_`, at most 50 characters. With `schedule` Sentry creates the monitor on the first check-in; without, it must exist."},
+		{Name: "monitor_slug", Type: "string", Required: true, Description: "The slug of the cron monitor: lower-case letters, digits, `-` and `_`, at most 50 characters. With `upsert` or `schedule` Sentry creates the monitor on the first check-in; without, it must exist."},
 		{Name: "environment", Type: "string", Default: "Sentry's `production`", Description: "The environment of the check-ins, at most 64 characters, without `/` or line breaks. Sentry tracks each environment of a monitor apart."},
-		{Name: "schedule", Type: "string", Description: "Creates or updates the monitor with this schedule on every check-in (upsert): a crontab such as `0 * * * *` (5 fields: minute hour day month weekday) or an interval such as `every 10 minutes` (minute, hour, day, week, month or year). Make it match the heartbeat's `frequency` or `cron`. Without it the monitor's settings in Sentry are left alone."},
-		{Name: "checkin_margin", Type: "duration", Description: "With `schedule`: how late a check-in may be before Sentry counts it missed, in whole minutes, e.g. `5m`."},
-		{Name: "max_runtime", Type: "duration", Description: "With `schedule`: how long a run may stay in progress (after `start`) before Sentry marks it timed out, in whole minutes, e.g. `30m`."},
-		{Name: "timezone", Type: "string", Default: "UTC", Description: "With `schedule`: the IANA time zone a crontab schedule is read in, e.g. `Europe/Stockholm`; use the heartbeat's `timezone`."},
+		{Name: "upsert", Type: "bool", Default: "`true` with `schedule`, else `false`", Description: "Creates or updates the monitor on every check-in, with the heartbeat's `frequency` or `cron` as its schedule (or `schedule`, when given) and the settings below. A schedule Sentry cannot express (seconds, later.js `at`/`on`, 6-field cron, `@hourly`) is left out, with a warning in the log. Without upsert the monitor's settings in Sentry are left alone."},
+		{Name: "schedule", Type: "string", Description: "The monitor's schedule, instead of the heartbeat's; turns `upsert` on: a crontab such as `0 * * * *` (5 fields: minute hour day month weekday) or an interval such as `every 10 minutes` (minute, hour, day, week, month or year)."},
+		{Name: "checkin_margin", Type: "duration", Description: "With upsert: how late a check-in may be before Sentry counts it missed, in whole minutes, e.g. `5m`."},
+		{Name: "max_runtime", Type: "duration", Description: "With upsert: how long a run may stay in progress (after `start`) before Sentry marks it timed out, in whole minutes, e.g. `30m`."},
+		{Name: "timezone", Type: "string", Default: "the heartbeat's `timezone`, else UTC", Description: "With upsert: the IANA time zone a crontab schedule is read in, e.g. `Europe/Stockholm`, instead of the heartbeat's."},
 	}, httpclient.SettingInfos(httpclient.SettingsDoc{Whose: "Sentry's", CAFor: "a self-hosted Sentry"})...)
 }
 
 // monitorConfig is the upsert part of a check-in (relay-monitors
-// MonitorConfig): the schedule is required, the rest optional.
+// MonitorConfig): the schedule is required, the rest optional. In the
+// settings, a zero Schedule stands for the heartbeat's and an empty
+// Timezone for the heartbeat's.
 type monitorConfig struct {
 	Schedule      schedule `json:"schedule"`
 	CheckinMargin *uint64  `json:"checkin_margin,omitempty"`
@@ -196,9 +200,16 @@ func checkEnvironment(env string) string {
 	return ""
 }
 
-// parseMonitor reads the upsert settings; nil without schedule.
+// parseMonitor reads the upsert settings; nil without upsert.
 func parseMonitor(raw rawSettings, errs *sdk.FieldErrors) *monitorConfig {
 	text := strings.TrimSpace(raw.Schedule)
+	upsert := text != ""
+	if raw.Upsert != nil {
+		if !*raw.Upsert && text != "" {
+			errs.Add("upsert", "is false, but schedule is set, and a schedule is only sent to create or update the monitor: remove upsert: false, or schedule")
+		}
+		upsert = *raw.Upsert
+	}
 	var mc monitorConfig
 	if text != "" {
 		sch, err := parseSchedule(text)
@@ -213,8 +224,8 @@ func parseMonitor(raw rawSettings, errs *sdk.FieldErrors) *monitorConfig {
 		}
 		v := d.Std()
 		switch {
-		case text == "":
-			errs.Add(name, "works only with schedule: Sentry takes the monitor's settings only with its schedule; set schedule, or set %s on the monitor's page in Sentry", name)
+		case !upsert:
+			errs.Add(name, "works only with upsert: Sentry takes the monitor's settings only with its schedule; set upsert: true, or set %s on the monitor's page in Sentry", name)
 		case v < time.Minute:
 			errs.Add(name, "must be at least 1 minute, e.g. \"5m\" (a plain number is seconds)")
 		case v%time.Minute != 0:
@@ -229,15 +240,15 @@ func parseMonitor(raw rawSettings, errs *sdk.FieldErrors) *monitorConfig {
 	mc.MaxRuntime = minutes("max_runtime", raw.MaxRuntime)
 	if tz := strings.TrimSpace(raw.Timezone); tz != "" {
 		switch _, err := time.LoadLocation(tz); {
-		case text == "":
-			errs.Add("timezone", "works only with schedule: Sentry takes the monitor's settings only with its schedule")
+		case !upsert:
+			errs.Add("timezone", "works only with upsert: Sentry takes the monitor's settings only with its schedule; set upsert: true, or set the time zone on the monitor's page in Sentry")
 		case tz == "Local" || err != nil:
 			errs.Add("timezone", "%q is not an IANA time zone name such as UTC or Europe/Stockholm", truncate(tz, 60))
 		default:
 			mc.Timezone = tz
 		}
 	}
-	if text == "" {
+	if !upsert {
 		return nil
 	}
 	return &mc

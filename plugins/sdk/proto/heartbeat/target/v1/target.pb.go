@@ -474,7 +474,11 @@ type BeatRequest struct {
 	// Duration of the health check, when one ran.
 	CheckLatency *durationpb.Duration `protobuf:"bytes,10,opt,name=check_latency,json=checkLatency,proto3" json:"check_latency,omitempty"`
 	// Delivery attempt, from 1.
-	Attempt       uint32 `protobuf:"varint,11,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	Attempt uint32 `protobuf:"varint,11,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// The heartbeat's schedule as written in the config file, for targets that
+	// keep the monitoring tool's expected schedule in step with it. Unset when
+	// the beat belongs to no schedule (a one-shot run) or the core predates it.
+	Schedule      *Schedule `protobuf:"bytes,12,opt,name=schedule,proto3" json:"schedule,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -586,6 +590,78 @@ func (x *BeatRequest) GetAttempt() uint32 {
 	return 0
 }
 
+func (x *BeatRequest) GetSchedule() *Schedule {
+	if x != nil {
+		return x.Schedule
+	}
+	return nil
+}
+
+// Schedule is when a heartbeat beats. Exactly one of frequency and cron is
+// set.
+type Schedule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// later.js text as written, e.g. "every 5 minutes"; empty when cron is set.
+	Frequency string `protobuf:"bytes,1,opt,name=frequency,proto3" json:"frequency,omitempty"`
+	// Cron expression as written; empty when frequency is set.
+	Cron string `protobuf:"bytes,2,opt,name=cron,proto3" json:"cron,omitempty"`
+	// IANA time zone the schedule is read in; empty means UTC.
+	Timezone      string `protobuf:"bytes,3,opt,name=timezone,proto3" json:"timezone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Schedule) Reset() {
+	*x = Schedule{}
+	mi := &file_heartbeat_target_v1_target_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Schedule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Schedule) ProtoMessage() {}
+
+func (x *Schedule) ProtoReflect() protoreflect.Message {
+	mi := &file_heartbeat_target_v1_target_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Schedule.ProtoReflect.Descriptor instead.
+func (*Schedule) Descriptor() ([]byte, []int) {
+	return file_heartbeat_target_v1_target_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Schedule) GetFrequency() string {
+	if x != nil {
+		return x.Frequency
+	}
+	return ""
+}
+
+func (x *Schedule) GetCron() string {
+	if x != nil {
+		return x.Cron
+	}
+	return ""
+}
+
+func (x *Schedule) GetTimezone() string {
+	if x != nil {
+		return x.Timezone
+	}
+	return ""
+}
+
 type BeatResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// What the monitoring tool answered, safe to log, e.g. "200 OK".
@@ -596,7 +672,7 @@ type BeatResponse struct {
 
 func (x *BeatResponse) Reset() {
 	*x = BeatResponse{}
-	mi := &file_heartbeat_target_v1_target_proto_msgTypes[7]
+	mi := &file_heartbeat_target_v1_target_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -608,7 +684,7 @@ func (x *BeatResponse) String() string {
 func (*BeatResponse) ProtoMessage() {}
 
 func (x *BeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_heartbeat_target_v1_target_proto_msgTypes[7]
+	mi := &file_heartbeat_target_v1_target_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -621,7 +697,7 @@ func (x *BeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BeatResponse.ProtoReflect.Descriptor instead.
 func (*BeatResponse) Descriptor() ([]byte, []int) {
-	return file_heartbeat_target_v1_target_proto_rawDescGZIP(), []int{7}
+	return file_heartbeat_target_v1_target_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *BeatResponse) GetDetail() string {
@@ -659,7 +735,7 @@ const file_heartbeat_target_v1_target_proto_rawDesc = "" +
 	"\n" +
 	"FieldError\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\xa4\x03\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xdf\x03\n" +
 	"\vBeatRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\tR\binstance\x12\x1c\n" +
 	"\theartbeat\x18\x02 \x01(\tR\theartbeat\x123\n" +
@@ -672,9 +748,14 @@ const file_heartbeat_target_v1_target_proto_rawDesc = "" +
 	"\texit_code\x18\t \x01(\x05H\x00R\bexitCode\x88\x01\x01\x12>\n" +
 	"\rcheck_latency\x18\n" +
 	" \x01(\v2\x19.google.protobuf.DurationR\fcheckLatency\x12\x18\n" +
-	"\aattempt\x18\v \x01(\rR\aattemptB\f\n" +
+	"\aattempt\x18\v \x01(\rR\aattempt\x129\n" +
+	"\bschedule\x18\f \x01(\v2\x1d.heartbeat.target.v1.ScheduleR\bscheduleB\f\n" +
 	"\n" +
-	"_exit_code\"&\n" +
+	"_exit_code\"X\n" +
+	"\bSchedule\x12\x1c\n" +
+	"\tfrequency\x18\x01 \x01(\tR\tfrequency\x12\x12\n" +
+	"\x04cron\x18\x02 \x01(\tR\x04cron\x12\x1a\n" +
+	"\btimezone\x18\x03 \x01(\tR\btimezone\"&\n" +
 	"\fBeatResponse\x12\x16\n" +
 	"\x06detail\x18\x01 \x01(\tR\x06detail*g\n" +
 	"\x06Signal\x12\x16\n" +
@@ -702,7 +783,7 @@ func file_heartbeat_target_v1_target_proto_rawDescGZIP() []byte {
 }
 
 var file_heartbeat_target_v1_target_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_heartbeat_target_v1_target_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_heartbeat_target_v1_target_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_heartbeat_target_v1_target_proto_goTypes = []any{
 	(Signal)(0),                   // 0: heartbeat.target.v1.Signal
 	(*InfoRequest)(nil),           // 1: heartbeat.target.v1.InfoRequest
@@ -712,28 +793,30 @@ var file_heartbeat_target_v1_target_proto_goTypes = []any{
 	(*ConfigureResponse)(nil),     // 5: heartbeat.target.v1.ConfigureResponse
 	(*FieldError)(nil),            // 6: heartbeat.target.v1.FieldError
 	(*BeatRequest)(nil),           // 7: heartbeat.target.v1.BeatRequest
-	(*BeatResponse)(nil),          // 8: heartbeat.target.v1.BeatResponse
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 10: google.protobuf.Duration
+	(*Schedule)(nil),              // 8: heartbeat.target.v1.Schedule
+	(*BeatResponse)(nil),          // 9: heartbeat.target.v1.BeatResponse
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 11: google.protobuf.Duration
 }
 var file_heartbeat_target_v1_target_proto_depIdxs = []int32{
 	0,  // 0: heartbeat.target.v1.InfoResponse.signals:type_name -> heartbeat.target.v1.Signal
 	3,  // 1: heartbeat.target.v1.InfoResponse.settings:type_name -> heartbeat.target.v1.SettingInfo
 	6,  // 2: heartbeat.target.v1.ConfigureResponse.errors:type_name -> heartbeat.target.v1.FieldError
 	0,  // 3: heartbeat.target.v1.BeatRequest.signal:type_name -> heartbeat.target.v1.Signal
-	9,  // 4: heartbeat.target.v1.BeatRequest.scheduled_at:type_name -> google.protobuf.Timestamp
-	10, // 5: heartbeat.target.v1.BeatRequest.check_latency:type_name -> google.protobuf.Duration
-	1,  // 6: heartbeat.target.v1.TargetService.Info:input_type -> heartbeat.target.v1.InfoRequest
-	4,  // 7: heartbeat.target.v1.TargetService.Configure:input_type -> heartbeat.target.v1.ConfigureRequest
-	7,  // 8: heartbeat.target.v1.TargetService.Beat:input_type -> heartbeat.target.v1.BeatRequest
-	2,  // 9: heartbeat.target.v1.TargetService.Info:output_type -> heartbeat.target.v1.InfoResponse
-	5,  // 10: heartbeat.target.v1.TargetService.Configure:output_type -> heartbeat.target.v1.ConfigureResponse
-	8,  // 11: heartbeat.target.v1.TargetService.Beat:output_type -> heartbeat.target.v1.BeatResponse
-	9,  // [9:12] is the sub-list for method output_type
-	6,  // [6:9] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	10, // 4: heartbeat.target.v1.BeatRequest.scheduled_at:type_name -> google.protobuf.Timestamp
+	11, // 5: heartbeat.target.v1.BeatRequest.check_latency:type_name -> google.protobuf.Duration
+	8,  // 6: heartbeat.target.v1.BeatRequest.schedule:type_name -> heartbeat.target.v1.Schedule
+	1,  // 7: heartbeat.target.v1.TargetService.Info:input_type -> heartbeat.target.v1.InfoRequest
+	4,  // 8: heartbeat.target.v1.TargetService.Configure:input_type -> heartbeat.target.v1.ConfigureRequest
+	7,  // 9: heartbeat.target.v1.TargetService.Beat:input_type -> heartbeat.target.v1.BeatRequest
+	2,  // 10: heartbeat.target.v1.TargetService.Info:output_type -> heartbeat.target.v1.InfoResponse
+	5,  // 11: heartbeat.target.v1.TargetService.Configure:output_type -> heartbeat.target.v1.ConfigureResponse
+	9,  // 12: heartbeat.target.v1.TargetService.Beat:output_type -> heartbeat.target.v1.BeatResponse
+	10, // [10:13] is the sub-list for method output_type
+	7,  // [7:10] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_heartbeat_target_v1_target_proto_init() }
@@ -748,7 +831,7 @@ func file_heartbeat_target_v1_target_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_heartbeat_target_v1_target_proto_rawDesc), len(file_heartbeat_target_v1_target_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
