@@ -47,7 +47,7 @@ func TestPluginsCheckPassesBundledPlugins(t *testing.T) {
 			if code != exitOK || !strings.Contains(stdout, tc.want) || strings.Contains(stdout, "\nFAIL ") {
 				t.Fatalf("exit %d, want 0 and %q\nstdout:\n%s\nstderr:\n%s", code, tc.want, stdout, stderr)
 			}
-			for _, check := range []string{"handshake", "info.name", "configure.errors", "beat.unconfigured", "beat.concurrent", "stdout", "exit.host-death"} {
+			for _, check := range []string{"handshake", "info.name", "configure.errors", "beat.unconfigured", "beat.concurrent", "beat.stream", "stdout", "exit.host-death"} {
 				if !strings.Contains(stdout, "PASS "+check+":") {
 					t.Errorf("no PASS %s:\n%s", check, stdout)
 				}

@@ -88,7 +88,9 @@ heartbeats:
 			t.Errorf("the log says %q %d times:\n%s", bad, n, out)
 		}
 	}
-	if n := strings.Count(out, "beat delivered: heartbeat=reversed target=console"); n < 4 {
+	// The log target logs every beat it receives (the core logs only the
+	// first delivery at info level).
+	if n := countLines(out, "beat received", "heartbeat=reversed"); n < 4 {
 		t.Errorf("%d beats of reversed delivered to the log target, want at least 4", n)
 	}
 	// The zero-delay condition is logged once, for the reversed range only.

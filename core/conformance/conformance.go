@@ -79,6 +79,7 @@ const (
 	CheckUnconfigured = "beat.unconfigured"
 	CheckDeadline     = "beat.deadline"
 	CheckConcurrent   = "beat.concurrent"
+	CheckStream       = "beat.stream"
 	CheckLive         = "beat.live"
 	CheckSecretLog    = "secret.log"
 	CheckHostDeath    = "exit.host-death"
@@ -216,6 +217,7 @@ func (s *suite) run() {
 		concurrentInstance = local
 	}
 	s.checkConcurrent(concurrentInstance)
+	s.checkStream()
 	s.checkLive()
 	s.checkStdoutAndLog()
 	s.checkHostDeath()
@@ -848,6 +850,19 @@ func (s *suite) checkConcurrent(instance string) {
 		s.report(CheckConcurrent, Fail, "%d of %d concurrent beats %s got no answer within %s", ConcurrentBeats-int(answered.Load()), ConcurrentBeats, what, s.opts.CallTimeout+s.opts.Grace)
 	default:
 		s.report(CheckConcurrent, Pass, "%d concurrent beats %s answered, the plugin still runs", ConcurrentBeats, what)
+	}
+}
+
+// checkStream says whether the beats so far went over the plugin's Beats
+// stream. Without it every beat still arrives, as a Beat call of its own.
+func (s *suite) checkStream() {
+	switch sdk.BeatTransport(s.rpc) {
+	case sdk.TransportStream:
+		s.report(CheckStream, Pass, "beats go over the Beats stream, each answered by its id")
+	case sdk.TransportUnary:
+		s.report(CheckStream, Warn, "the plugin does not implement Beats: each beat is a Beat call of its own, which costs more CPU with many heartbeats")
+	default:
+		s.report(CheckStream, Skip, "no beat was answered")
 	}
 }
 

@@ -122,7 +122,7 @@ func TestBundledPluginsConform(t *testing.T) {
 			if conformance.Failed(results) {
 				t.Fatalf("%s fails the suite", name)
 			}
-			for _, check := range []string{conformance.CheckHandshake, conformance.CheckInfoName, conformance.CheckConfErrors, conformance.CheckUnconfigured, conformance.CheckConcurrent, conformance.CheckStdout, conformance.CheckHostDeath} {
+			for _, check := range []string{conformance.CheckHandshake, conformance.CheckInfoName, conformance.CheckConfErrors, conformance.CheckUnconfigured, conformance.CheckConcurrent, conformance.CheckStream, conformance.CheckStdout, conformance.CheckHostDeath} {
 				if st, _ := status(results, check); st != conformance.Pass {
 					t.Errorf("%s: %s, want PASS", check, st)
 				}

@@ -93,6 +93,10 @@ type Dispatcher struct {
 
 	mu    sync.Mutex
 	state map[[2]string]*failing // (heartbeat, target) -> its current failure
+	// delivered holds the (heartbeat, target) pairs that have had a beat
+	// delivered: only the first delivery is logged at info level, the
+	// routine ones that follow at debug level.
+	delivered map[[2]string]bool
 }
 
 // failing is a target's run of failures with the same error.
@@ -130,7 +134,7 @@ func New(d Deliverer, logger hclog.Logger) *Dispatcher {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Dispatcher{deliverer: d, logger: logger, sleep: sleepCtx, now: time.Now, state: map[[2]string]*failing{}}
+	return &Dispatcher{deliverer: d, logger: logger, sleep: sleepCtx, now: time.Now, state: map[[2]string]*failing{}, delivered: map[[2]string]bool{}}
 }
 
 // Deliver sends b to every target concurrently and returns one outcome per
@@ -140,6 +144,12 @@ func New(d Deliverer, logger hclog.Logger) *Dispatcher {
 // still sent.
 func (d *Dispatcher) Deliver(ctx context.Context, b sdk.Beat, targets []Target, deadline time.Time) []Outcome {
 	out := make([]Outcome, len(targets))
+	if len(targets) == 1 {
+		// Nothing to wait for concurrently: the caller's goroutine does it.
+		out[0] = d.deliverOne(ctx, b, targets[0], deadline)
+		d.report(out[0])
+		return out
+	}
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Add(1)
@@ -173,9 +183,11 @@ func (d *Dispatcher) deliverOne(ctx context.Context, b sdk.Beat, t Target, deadl
 		o.Attempts = attempt
 		b.Attempt = attempt
 		attemptCtx, cancel := ctx, context.CancelFunc(func() {})
-		if t.Policy.Timeout > 0 {
+		if t.Policy.Timeout > 0 && !deadlineWithin(ctx, t.Policy.Timeout) {
 			// Without a timeout only the deadline bounds an attempt: a zero
-			// timeout must not fail every attempt before it is sent.
+			// timeout must not fail every attempt before it is sent. A
+			// deadline nearer than the timeout bounds it alone, with no
+			// timer of its own.
 			attemptCtx, cancel = context.WithTimeout(ctx, t.Policy.Timeout)
 		}
 		o.Result, o.Err = d.deliverer.Beat(attemptCtx, t.instance(), b)
@@ -204,18 +216,21 @@ func (d *Dispatcher) deliverOne(ctx context.Context, b sdk.Beat, t Target, deadl
 }
 
 // report logs o: a failure when its error changes, then again only every
-// remindEvery while it lasts; a recovery once.
+// remindEvery while it lasts; a recovery once; the first delivery to a
+// target at info level, the ones after it at debug level.
 func (d *Dispatcher) report(o Outcome) {
 	key := [2]string{o.Heartbeat, o.Target}
-	args := []any{"heartbeat", o.Heartbeat, "target", o.Target, "signal", o.Signal.String(), "attempts", o.Attempts, "duration", o.Duration.Round(time.Millisecond)}
 	if o.Skipped {
-		d.logger.Debug("signal not supported by the target; not sent", args...)
+		if d.logger.IsDebug() {
+			d.logger.Debug("signal not supported by the target; not sent", d.logArgs(o)...)
+		}
 		return
 	}
 	now := d.now()
-	// Decided under the lock: recovered (with the failures it ends), or
-	// the failure and whether it is new or due for a reminder.
-	var recovered, repeat bool
+	// Decided under the lock: recovered (with the failures it ends), the
+	// first delivery, or the failure and whether it is new or due for a
+	// reminder.
+	var recovered, repeat, first bool
 	var cur failing
 	var shape string
 	if o.Err != nil {
@@ -229,6 +244,8 @@ func (d *Dispatcher) report(o Outcome) {
 			recovered, cur = true, *prev
 		}
 		delete(d.state, key)
+		first = !d.delivered[key]
+		d.delivered[key] = true
 	case prev == nil || prev.shape != shape:
 		d.state[key] = &failing{err: o.Err.Error(), shape: shape, count: 1, loggedAt: now}
 		cur = *d.state[key]
@@ -243,14 +260,19 @@ func (d *Dispatcher) report(o Outcome) {
 	}
 	d.mu.Unlock()
 	if o.Err == nil {
-		if recovered {
-			d.logger.Info("beat delivered again after failures", append(args, "failures", cur.count, "result", o.Result.Detail)...)
-			return
+		switch {
+		case recovered:
+			d.logger.Info("beat delivered again after failures", append(d.logArgs(o), "failures", cur.count, "result", o.Result.Detail)...)
+		case first:
+			d.logger.Info("beat delivered", append(d.logArgs(o), "result", o.Result.Detail)...)
+		case d.logger.IsDebug():
+			// Routine: at info level, a heartbeat beating every second would
+			// fill the log with lines that say nothing new.
+			d.logger.Debug("beat delivered", append(d.logArgs(o), "result", o.Result.Detail)...)
 		}
-		d.logger.Info("beat delivered", append(args, "result", o.Result.Detail)...)
 		return
 	}
-	args = append(args, "reason", o.Kind(), "error", cur.err)
+	args := append(d.logArgs(o), "reason", o.Kind(), "error", cur.err)
 	switch {
 	case repeat:
 		d.logger.Debug("beat not delivered (same error as before)", append(args, "failures", cur.count)...)
@@ -259,6 +281,11 @@ func (d *Dispatcher) report(o Outcome) {
 	default:
 		d.logger.Error("beat not delivered", args...)
 	}
+}
+
+// logArgs are the fields every log line about an outcome has.
+func (d *Dispatcher) logArgs(o Outcome) []any {
+	return []any{"heartbeat", o.Heartbeat, "target", o.Target, "signal", o.Signal.String(), "attempts", o.Attempts, "duration", o.Duration.Round(time.Millisecond)}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -270,6 +297,12 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// deadlineWithin reports that ctx ends within d from now.
+func deadlineWithin(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) <= d
 }
 
 // pastDeadline reports that ctx's deadline has passed. The plugin may

@@ -22,11 +22,15 @@ type Client interface {
 }
 
 type grpcClient struct {
-	rpc targetv1.TargetServiceClient
+	rpc     targetv1.TargetServiceClient
+	streams *beatStreams
 }
 
-// NewClient wraps a gRPC client of the contract.
-func NewClient(rpc targetv1.TargetServiceClient) Client { return &grpcClient{rpc: rpc} }
+// NewClient wraps a gRPC client of the contract. Beats go over one Beats
+// stream, or as Beat calls to a plugin without it.
+func NewClient(rpc targetv1.TargetServiceClient) Client {
+	return &grpcClient{rpc: rpc, streams: newBeatStreams(rpc)}
+}
 
 func (c *grpcClient) Info(ctx context.Context) (Info, error) {
 	resp, err := c.rpc.Info(ctx, &targetv1.InfoRequest{})
@@ -52,7 +56,12 @@ func (c *grpcClient) Configure(ctx context.Context, instance string, settingsJSO
 }
 
 func (c *grpcClient) Beat(ctx context.Context, instance string, b Beat) (Result, error) {
-	resp, err := c.rpc.Beat(ctx, beatToProto(instance, b))
+	req := beatToProto(instance, b)
+	return c.streams.beat(ctx, req, func() (Result, error) { return c.unaryBeat(ctx, req) })
+}
+
+func (c *grpcClient) unaryBeat(ctx context.Context, req *targetv1.BeatRequest) (Result, error) {
+	resp, err := c.rpc.Beat(ctx, req)
 	if err != nil {
 		return Result{}, fromStatus("beat", err)
 	}

@@ -58,7 +58,7 @@ func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 }
 
 func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return &grpcClient{rpc: targetv1.NewTargetServiceClient(c)}, nil
+	return NewClient(targetv1.NewTargetServiceClient(c)), nil
 }
 
 // TestPluginSet returns the newest plugin set serving impl, for in-process

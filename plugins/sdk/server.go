@@ -58,25 +58,35 @@ func (s *server) Configure(ctx context.Context, req *targetv1.ConfigureRequest) 
 	return &targetv1.ConfigureResponse{Description: inst.Describe()}, nil
 }
 
-func (s *server) Beat(ctx context.Context, req *targetv1.BeatRequest) (resp *targetv1.BeatResponse, err error) {
+func (s *server) Beat(ctx context.Context, req *targetv1.BeatRequest) (*targetv1.BeatResponse, error) {
+	detail, code := s.deliver(ctx, req)
+	if code != codes.OK {
+		return nil, status.Error(code, detail)
+	}
+	return &targetv1.BeatResponse{Detail: detail}, nil
+}
+
+// deliver hands one beat to its instance: on success the tool's answer and
+// codes.OK, otherwise the error's text and the code a Beat call fails with.
+func (s *server) deliver(ctx context.Context, req *targetv1.BeatRequest) (detail string, code codes.Code) {
 	s.mu.RLock()
 	inst, ok := s.instances[req.GetInstance()]
 	s.mu.RUnlock()
 	if !ok {
-		return nil, status.Errorf(codes.FailedPrecondition, "target %q is not configured in this plugin process", req.GetInstance())
+		return fmt.Sprintf("target %q is not configured in this plugin process", req.GetInstance()), codes.FailedPrecondition
 	}
 	// A panic in one beat must not take down the instances of other heartbeats.
 	defer func() {
 		if r := recover(); r != nil {
 			s.logger.Error("beat panicked", "instance", req.GetInstance(), "panic", fmt.Sprint(r))
-			resp, err = nil, status.Errorf(codes.Internal, "the plugin failed while delivering the beat: %v", r)
+			detail, code = fmt.Sprintf("the plugin failed while delivering the beat: %v", r), codes.Internal
 		}
 	}()
 	res, err := inst.Beat(ctx, beatFromProto(req))
 	if err != nil {
-		return nil, status.Error(kindToCode(KindOf(err), ctx), err.Error())
+		return err.Error(), kindToCode(KindOf(err), ctx)
 	}
-	return &targetv1.BeatResponse{Detail: res.Detail}, nil
+	return res.Detail, codes.OK
 }
 
 func kindToCode(k Kind, ctx context.Context) codes.Code {

@@ -707,6 +707,237 @@ func (x *BeatResponse) GetDetail() string {
 	return ""
 }
 
+// BeatsRequest carries the beats that fell due together, and the beats the
+// core no longer waits for.
+type BeatsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Beats []*StreamedBeat        `protobuf:"bytes,1,rep,name=beats,proto3" json:"beats,omitempty"`
+	// Ids of beats sent earlier whose caller gave up (a deadline, a shutdown):
+	// the plugin may stop delivering them and need not answer.
+	Cancel        []uint64 `protobuf:"varint,2,rep,packed,name=cancel,proto3" json:"cancel,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BeatsRequest) Reset() {
+	*x = BeatsRequest{}
+	mi := &file_heartbeat_target_v1_target_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BeatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BeatsRequest) ProtoMessage() {}
+
+func (x *BeatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_heartbeat_target_v1_target_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BeatsRequest.ProtoReflect.Descriptor instead.
+func (*BeatsRequest) Descriptor() ([]byte, []int) {
+	return file_heartbeat_target_v1_target_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *BeatsRequest) GetBeats() []*StreamedBeat {
+	if x != nil {
+		return x.Beats
+	}
+	return nil
+}
+
+func (x *BeatsRequest) GetCancel() []uint64 {
+	if x != nil {
+		return x.Cancel
+	}
+	return nil
+}
+
+// StreamedBeat is one beat on the Beats stream.
+type StreamedBeat struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unique on its stream; the answer names it.
+	Id   uint64       `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Beat *BeatRequest `protobuf:"bytes,2,opt,name=beat,proto3" json:"beat,omitempty"`
+	// How long the plugin may take to deliver it, from when it receives it;
+	// unset means no limit beyond the stream's.
+	Timeout       *durationpb.Duration `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StreamedBeat) Reset() {
+	*x = StreamedBeat{}
+	mi := &file_heartbeat_target_v1_target_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamedBeat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamedBeat) ProtoMessage() {}
+
+func (x *StreamedBeat) ProtoReflect() protoreflect.Message {
+	mi := &file_heartbeat_target_v1_target_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamedBeat.ProtoReflect.Descriptor instead.
+func (*StreamedBeat) Descriptor() ([]byte, []int) {
+	return file_heartbeat_target_v1_target_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *StreamedBeat) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *StreamedBeat) GetBeat() *BeatRequest {
+	if x != nil {
+		return x.Beat
+	}
+	return nil
+}
+
+func (x *StreamedBeat) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
+// BeatsResponse answers one or more beats of a Beats stream.
+type BeatsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*BeatResult          `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BeatsResponse) Reset() {
+	*x = BeatsResponse{}
+	mi := &file_heartbeat_target_v1_target_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BeatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BeatsResponse) ProtoMessage() {}
+
+func (x *BeatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_heartbeat_target_v1_target_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BeatsResponse.ProtoReflect.Descriptor instead.
+func (*BeatsResponse) Descriptor() ([]byte, []int) {
+	return file_heartbeat_target_v1_target_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *BeatsResponse) GetResults() []*BeatResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// BeatResult is the answer to one StreamedBeat.
+type BeatResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// 0 (OK) when the beat was delivered; otherwise the gRPC status code a
+	// Beat call would have failed with (INVALID_ARGUMENT, NOT_FOUND,
+	// RESOURCE_EXHAUSTED, FAILED_PRECONDITION, UNAVAILABLE, DEADLINE_EXCEEDED).
+	Code uint32 `protobuf:"varint,2,opt,name=code,proto3" json:"code,omitempty"`
+	// What the monitoring tool answered when delivered, safe to log, e.g.
+	// "200 OK"; otherwise why not, as a Beat call's status message.
+	Detail        string `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BeatResult) Reset() {
+	*x = BeatResult{}
+	mi := &file_heartbeat_target_v1_target_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BeatResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BeatResult) ProtoMessage() {}
+
+func (x *BeatResult) ProtoReflect() protoreflect.Message {
+	mi := &file_heartbeat_target_v1_target_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BeatResult.ProtoReflect.Descriptor instead.
+func (*BeatResult) Descriptor() ([]byte, []int) {
+	return file_heartbeat_target_v1_target_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *BeatResult) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *BeatResult) GetCode() uint32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *BeatResult) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
 var File_heartbeat_target_v1_target_proto protoreflect.FileDescriptor
 
 const file_heartbeat_target_v1_target_proto_rawDesc = "" +
@@ -757,18 +988,33 @@ const file_heartbeat_target_v1_target_proto_rawDesc = "" +
 	"\x04cron\x18\x02 \x01(\tR\x04cron\x12\x1a\n" +
 	"\btimezone\x18\x03 \x01(\tR\btimezone\"&\n" +
 	"\fBeatResponse\x12\x16\n" +
-	"\x06detail\x18\x01 \x01(\tR\x06detail*g\n" +
+	"\x06detail\x18\x01 \x01(\tR\x06detail\"_\n" +
+	"\fBeatsRequest\x127\n" +
+	"\x05beats\x18\x01 \x03(\v2!.heartbeat.target.v1.StreamedBeatR\x05beats\x12\x16\n" +
+	"\x06cancel\x18\x02 \x03(\x04R\x06cancel\"\x89\x01\n" +
+	"\fStreamedBeat\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x124\n" +
+	"\x04beat\x18\x02 \x01(\v2 .heartbeat.target.v1.BeatRequestR\x04beat\x123\n" +
+	"\atimeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"J\n" +
+	"\rBeatsResponse\x129\n" +
+	"\aresults\x18\x01 \x03(\v2\x1f.heartbeat.target.v1.BeatResultR\aresults\"H\n" +
+	"\n" +
+	"BeatResult\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\rR\x04code\x12\x16\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail*g\n" +
 	"\x06Signal\x12\x16\n" +
 	"\x12SIGNAL_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSIGNAL_SUCCESS\x10\x01\x12\x10\n" +
 	"\fSIGNAL_START\x10\x02\x12\x0f\n" +
 	"\vSIGNAL_FAIL\x10\x03\x12\x0e\n" +
 	"\n" +
-	"SIGNAL_LOG\x10\x042\x85\x02\n" +
+	"SIGNAL_LOG\x10\x042\xd9\x02\n" +
 	"\rTargetService\x12K\n" +
 	"\x04Info\x12 .heartbeat.target.v1.InfoRequest\x1a!.heartbeat.target.v1.InfoResponse\x12Z\n" +
 	"\tConfigure\x12%.heartbeat.target.v1.ConfigureRequest\x1a&.heartbeat.target.v1.ConfigureResponse\x12K\n" +
-	"\x04Beat\x12 .heartbeat.target.v1.BeatRequest\x1a!.heartbeat.target.v1.BeatResponseBSZQgithub.com/seed-e9b80cf6/heartbeat/plugins/sdk/proto/heartbeat/target/v1;targetv1b\x06proto3"
+	"\x04Beat\x12 .heartbeat.target.v1.BeatRequest\x1a!.heartbeat.target.v1.BeatResponse\x12R\n" +
+	"\x05Beats\x12!.heartbeat.target.v1.BeatsRequest\x1a\".heartbeat.target.v1.BeatsResponse(\x010\x01BSZQgithub.com/seed-e9b80cf6/heartbeat/plugins/sdk/proto/heartbeat/target/v1;targetv1b\x06proto3"
 
 var (
 	file_heartbeat_target_v1_target_proto_rawDescOnce sync.Once
@@ -783,7 +1029,7 @@ func file_heartbeat_target_v1_target_proto_rawDescGZIP() []byte {
 }
 
 var file_heartbeat_target_v1_target_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_heartbeat_target_v1_target_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_heartbeat_target_v1_target_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_heartbeat_target_v1_target_proto_goTypes = []any{
 	(Signal)(0),                   // 0: heartbeat.target.v1.Signal
 	(*InfoRequest)(nil),           // 1: heartbeat.target.v1.InfoRequest
@@ -795,28 +1041,38 @@ var file_heartbeat_target_v1_target_proto_goTypes = []any{
 	(*BeatRequest)(nil),           // 7: heartbeat.target.v1.BeatRequest
 	(*Schedule)(nil),              // 8: heartbeat.target.v1.Schedule
 	(*BeatResponse)(nil),          // 9: heartbeat.target.v1.BeatResponse
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 11: google.protobuf.Duration
+	(*BeatsRequest)(nil),          // 10: heartbeat.target.v1.BeatsRequest
+	(*StreamedBeat)(nil),          // 11: heartbeat.target.v1.StreamedBeat
+	(*BeatsResponse)(nil),         // 12: heartbeat.target.v1.BeatsResponse
+	(*BeatResult)(nil),            // 13: heartbeat.target.v1.BeatResult
+	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 15: google.protobuf.Duration
 }
 var file_heartbeat_target_v1_target_proto_depIdxs = []int32{
 	0,  // 0: heartbeat.target.v1.InfoResponse.signals:type_name -> heartbeat.target.v1.Signal
 	3,  // 1: heartbeat.target.v1.InfoResponse.settings:type_name -> heartbeat.target.v1.SettingInfo
 	6,  // 2: heartbeat.target.v1.ConfigureResponse.errors:type_name -> heartbeat.target.v1.FieldError
 	0,  // 3: heartbeat.target.v1.BeatRequest.signal:type_name -> heartbeat.target.v1.Signal
-	10, // 4: heartbeat.target.v1.BeatRequest.scheduled_at:type_name -> google.protobuf.Timestamp
-	11, // 5: heartbeat.target.v1.BeatRequest.check_latency:type_name -> google.protobuf.Duration
+	14, // 4: heartbeat.target.v1.BeatRequest.scheduled_at:type_name -> google.protobuf.Timestamp
+	15, // 5: heartbeat.target.v1.BeatRequest.check_latency:type_name -> google.protobuf.Duration
 	8,  // 6: heartbeat.target.v1.BeatRequest.schedule:type_name -> heartbeat.target.v1.Schedule
-	1,  // 7: heartbeat.target.v1.TargetService.Info:input_type -> heartbeat.target.v1.InfoRequest
-	4,  // 8: heartbeat.target.v1.TargetService.Configure:input_type -> heartbeat.target.v1.ConfigureRequest
-	7,  // 9: heartbeat.target.v1.TargetService.Beat:input_type -> heartbeat.target.v1.BeatRequest
-	2,  // 10: heartbeat.target.v1.TargetService.Info:output_type -> heartbeat.target.v1.InfoResponse
-	5,  // 11: heartbeat.target.v1.TargetService.Configure:output_type -> heartbeat.target.v1.ConfigureResponse
-	9,  // 12: heartbeat.target.v1.TargetService.Beat:output_type -> heartbeat.target.v1.BeatResponse
-	10, // [10:13] is the sub-list for method output_type
-	7,  // [7:10] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	11, // 7: heartbeat.target.v1.BeatsRequest.beats:type_name -> heartbeat.target.v1.StreamedBeat
+	7,  // 8: heartbeat.target.v1.StreamedBeat.beat:type_name -> heartbeat.target.v1.BeatRequest
+	15, // 9: heartbeat.target.v1.StreamedBeat.timeout:type_name -> google.protobuf.Duration
+	13, // 10: heartbeat.target.v1.BeatsResponse.results:type_name -> heartbeat.target.v1.BeatResult
+	1,  // 11: heartbeat.target.v1.TargetService.Info:input_type -> heartbeat.target.v1.InfoRequest
+	4,  // 12: heartbeat.target.v1.TargetService.Configure:input_type -> heartbeat.target.v1.ConfigureRequest
+	7,  // 13: heartbeat.target.v1.TargetService.Beat:input_type -> heartbeat.target.v1.BeatRequest
+	10, // 14: heartbeat.target.v1.TargetService.Beats:input_type -> heartbeat.target.v1.BeatsRequest
+	2,  // 15: heartbeat.target.v1.TargetService.Info:output_type -> heartbeat.target.v1.InfoResponse
+	5,  // 16: heartbeat.target.v1.TargetService.Configure:output_type -> heartbeat.target.v1.ConfigureResponse
+	9,  // 17: heartbeat.target.v1.TargetService.Beat:output_type -> heartbeat.target.v1.BeatResponse
+	12, // 18: heartbeat.target.v1.TargetService.Beats:output_type -> heartbeat.target.v1.BeatsResponse
+	15, // [15:19] is the sub-list for method output_type
+	11, // [11:15] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_heartbeat_target_v1_target_proto_init() }
@@ -831,7 +1087,7 @@ func file_heartbeat_target_v1_target_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_heartbeat_target_v1_target_proto_rawDesc), len(file_heartbeat_target_v1_target_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,7 @@ const (
 	TargetService_Info_FullMethodName      = "/heartbeat.target.v1.TargetService/Info"
 	TargetService_Configure_FullMethodName = "/heartbeat.target.v1.TargetService/Configure"
 	TargetService_Beat_FullMethodName      = "/heartbeat.target.v1.TargetService/Beat"
+	TargetService_Beats_FullMethodName     = "/heartbeat.target.v1.TargetService/Beats"
 )
 
 // TargetServiceClient is the client API for TargetService service.
@@ -47,6 +48,14 @@ type TargetServiceClient interface {
 	// FAILED_PRECONDITION (instance not configured), UNAVAILABLE or
 	// DEADLINE_EXCEEDED (retry).
 	Beat(ctx context.Context, in *BeatRequest, opts ...grpc.CallOption) (*BeatResponse, error)
+	// Beats is Beat for many beats over one long-lived stream per plugin
+	// process: the core sends the beats that fall due together in one batch,
+	// and the plugin answers each beat by its id as soon as it is delivered,
+	// in any order, several answers to a batch where they are ready
+	// together. Each beat carries its own timeout and is delivered, retried
+	// and reported exactly as a Beat call would be. A plugin that does not
+	// implement it (UNIMPLEMENTED) gets Beat calls instead.
+	Beats(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[BeatsRequest, BeatsResponse], error)
 }
 
 type targetServiceClient struct {
@@ -87,6 +96,19 @@ func (c *targetServiceClient) Beat(ctx context.Context, in *BeatRequest, opts ..
 	return out, nil
 }
 
+func (c *targetServiceClient) Beats(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[BeatsRequest, BeatsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &TargetService_ServiceDesc.Streams[0], TargetService_Beats_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[BeatsRequest, BeatsResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TargetService_BeatsClient = grpc.BidiStreamingClient[BeatsRequest, BeatsResponse]
+
 // TargetServiceServer is the server API for TargetService service.
 // All implementations must embed UnimplementedTargetServiceServer
 // for forward compatibility.
@@ -104,6 +126,14 @@ type TargetServiceServer interface {
 	// FAILED_PRECONDITION (instance not configured), UNAVAILABLE or
 	// DEADLINE_EXCEEDED (retry).
 	Beat(context.Context, *BeatRequest) (*BeatResponse, error)
+	// Beats is Beat for many beats over one long-lived stream per plugin
+	// process: the core sends the beats that fall due together in one batch,
+	// and the plugin answers each beat by its id as soon as it is delivered,
+	// in any order, several answers to a batch where they are ready
+	// together. Each beat carries its own timeout and is delivered, retried
+	// and reported exactly as a Beat call would be. A plugin that does not
+	// implement it (UNIMPLEMENTED) gets Beat calls instead.
+	Beats(grpc.BidiStreamingServer[BeatsRequest, BeatsResponse]) error
 	mustEmbedUnimplementedTargetServiceServer()
 }
 
@@ -122,6 +152,9 @@ func (UnimplementedTargetServiceServer) Configure(context.Context, *ConfigureReq
 }
 func (UnimplementedTargetServiceServer) Beat(context.Context, *BeatRequest) (*BeatResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Beat not implemented")
+}
+func (UnimplementedTargetServiceServer) Beats(grpc.BidiStreamingServer[BeatsRequest, BeatsResponse]) error {
+	return status.Error(codes.Unimplemented, "method Beats not implemented")
 }
 func (UnimplementedTargetServiceServer) mustEmbedUnimplementedTargetServiceServer() {}
 func (UnimplementedTargetServiceServer) testEmbeddedByValue()                       {}
@@ -198,6 +231,13 @@ func _TargetService_Beat_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TargetService_Beats_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(TargetServiceServer).Beats(&grpc.GenericServerStream[BeatsRequest, BeatsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type TargetService_BeatsServer = grpc.BidiStreamingServer[BeatsRequest, BeatsResponse]
+
 // TargetService_ServiceDesc is the grpc.ServiceDesc for TargetService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -218,6 +258,13 @@ var TargetService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _TargetService_Beat_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Beats",
+			Handler:       _TargetService_Beats_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "heartbeat/target/v1/target.proto",
 }
