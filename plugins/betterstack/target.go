@@ -10,9 +10,12 @@ import (
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/httpclient"
 )
 
-// target is the Better Stack plugin. It holds nothing: each instance keeps
-// its own state.
-type target struct{}
+// target is the Better Stack plugin.
+type target struct {
+	// pool shares HTTP transports, and so connections, between the
+	// instances; nil gives each instance its own.
+	pool *httpclient.Pool
+}
 
 var _ sdk.Target = target{}
 
@@ -29,13 +32,13 @@ func (target) Info() sdk.Info {
 	}
 }
 
-func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
+func (t target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
 	logger := req.Logger
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
 	cfg, err := parseSettings(req.Settings, logger)
-	client, err := httpclient.NewChecked(err, cfg.timeout, cfg.tls)
+	client, err := httpclient.NewChecked(err, cfg.timeout, cfg.tls, httpclient.WithPool(t.pool))
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -25,10 +26,29 @@ type instance struct {
 	logger hclog.Logger
 	// bodyLimit is the last Ping-Body-Limit the server sent; 0 before one.
 	bodyLimit atomic.Int64
+	// header and postHeader are the headers of a request without and with
+	// a body, worked out once: beats only copy them.
+	header, postHeader http.Header
 }
 
 func newInstance(cfg config, client *http.Client, logger hclog.Logger) *instance {
-	return &instance{cfg: cfg, client: client, logger: logger}
+	in := &instance{cfg: cfg, client: client, logger: logger}
+	in.header = make(http.Header, len(cfg.headers)+1)
+	// Set before the headers setting, whose User-Agent replaces it.
+	in.header.Set("User-Agent", sdk.UserAgent())
+	names := make([]string, 0, len(cfg.headers))
+	for name := range cfg.headers {
+		names = append(names, name)
+	}
+	// Sorted, so that of two names differing only in case the same one
+	// wins every time.
+	sort.Strings(names)
+	for _, name := range names {
+		in.header.Set(name, cfg.headers[name])
+	}
+	in.postHeader = in.header.Clone()
+	in.postHeader.Set("Content-Type", "text/plain; charset=utf-8")
+	return in
 }
 
 func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
@@ -37,15 +57,7 @@ func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 		return sdk.Result{}, err
 	}
 	u := in.cfg.ping.JoinPath(suffix...)
-	q := url.Values{}
-	if rid := runID(b.RunID); rid != "" {
-		q.Set("rid", rid)
-	}
-	if in.cfg.create {
-		// Exactly "1": the server ignores create=true.
-		q.Set("create", "1")
-	}
-	u.RawQuery = q.Encode()
+	u.RawQuery = query(runID(b.RunID), in.cfg.create)
 
 	method := in.cfg.method
 	var body []byte
@@ -58,22 +70,7 @@ func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 			method = http.MethodPost
 		}
 	}
-	// A bytes.Reader gives the request a Content-Length: the server stores
-	// an empty log for a chunked body.
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
-	if err != nil {
-		// The error would quote the URL, which holds the secret.
-		return sdk.Result{}, sdk.Permanent(fmt.Errorf("cannot build the request for %s", in.cfg.display))
-	}
-	for name, value := range in.cfg.headers {
-		req.Header.Set(name, value)
-	}
-	if len(body) == 0 {
-		req.Body, req.ContentLength = http.NoBody, 0
-		req.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
-	} else {
-		req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	}
+	req := in.newRequest(method, u, body)
 	where := in.cfg.display + joinSuffix(suffix)
 	resp, err := httpclient.Do(ctx, in.client, req)
 	if err != nil {
@@ -84,8 +81,58 @@ func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 		resp.Body = []byte(headAnswer(resp))
 	}
 	res, err := in.classify(b, where, resp)
+	if !in.logger.IsDebug() {
+		// Spare every beat the summary and the arguments of a line not
+		// written.
+		return res, err
+	}
 	in.logger.Debug("pinged Healthchecks", "signal", b.Signal.String(), "url", where, "method", method, "body_bytes", len(body), "answer", answer(resp, in.cfg.secret), "error", err)
 	return res, err
+}
+
+// query is the ping URL's query: the run id and create, in the order
+// url.Values.Encode would write them.
+func query(rid string, create bool) string {
+	var q string
+	if create {
+		// Exactly "1": the server ignores create=true.
+		q = "create=1"
+	}
+	if rid != "" {
+		if q != "" {
+			q += "&"
+		}
+		q += "rid=" + url.QueryEscape(rid)
+	}
+	return q
+}
+
+// newRequest builds a request to u, which it takes, as http.NewRequest
+// would, without writing u out and parsing it again. A body of known
+// length gets a Content-Length: the server stores an empty log for a
+// chunked body.
+func (in *instance) newRequest(method string, u *url.URL, body []byte) *http.Request {
+	// Without an empty port ("host:"), as http.NewRequest sends it.
+	u.Host = strings.TrimSuffix(u.Host, ":")
+	req := &http.Request{
+		Method:     method,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Host:       u.Host,
+	}
+	if len(body) == 0 {
+		req.Header = in.header.Clone()
+		req.Body = http.NoBody
+		req.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
+		return req
+	}
+	req.Header = in.postHeader.Clone()
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	req.Body, _ = req.GetBody()
+	return req
 }
 
 func joinSuffix(suffix []string) string {

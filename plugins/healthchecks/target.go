@@ -11,9 +11,12 @@ import (
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/httpclient"
 )
 
-// target is the Healthchecks plugin. It holds nothing: each instance keeps
-// its own state.
-type target struct{}
+// target is the Healthchecks plugin.
+type target struct {
+	// pool shares HTTP transports, and so connections, between the
+	// instances; nil gives each instance its own.
+	pool *httpclient.Pool
+}
 
 func (target) Info() sdk.Info {
 	return sdk.Info{
@@ -25,14 +28,14 @@ func (target) Info() sdk.Info {
 	}
 }
 
-func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
+func (t target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
 	logger := req.Logger
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
 	cfg, err := parseSettings(req.Settings, logger)
 	errs := fieldErrors(err)
-	client, err := httpclient.New(cfg.timeout, cfg.tls)
+	client, err := httpclient.New(cfg.timeout, cfg.tls, httpclient.WithPool(t.pool))
 	if err != nil {
 		errs = append(errs, sdk.AsFieldErrors(err)...)
 	}

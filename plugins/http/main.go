@@ -2,6 +2,9 @@
 // HTTP(S) URL: the Butler SOS remoteURL, a status page, a webhook.
 package main
 
-import "github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+import (
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/httpclient"
+)
 
-func main() { sdk.Serve(target{}) }
+func main() { sdk.Serve(target{pool: httpclient.NewPool()}) }

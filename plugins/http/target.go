@@ -18,7 +18,11 @@ import (
 )
 
 // target is the generic HTTP target.
-type target struct{}
+type target struct {
+	// pool shares HTTP transports, and so connections, between the
+	// instances; nil gives each instance its own.
+	pool *httpclient.Pool
+}
 
 func (target) Info() sdk.Info {
 	return sdk.Info{
@@ -61,7 +65,7 @@ func (s settings) tls() httpclient.TLSSettings {
 	return httpclient.TLSSettings{CAFile: s.CAFile, InsecureSkipVerify: s.InsecureSkipVerify}
 }
 
-func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
+func (t target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
 	var s settings
 	// Decoding problems and the checks below are reported together; a
 	// setting that failed to decode is not checked again (Merge).
@@ -111,7 +115,7 @@ func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instan
 	if err != nil {
 		checks.Add("follow_redirects", "%v", err)
 	}
-	client, err := httpclient.New(s.Timeout.Std(), s.tls(), httpclient.FollowRedirects(redirects))
+	client, err := httpclient.New(s.Timeout.Std(), s.tls(), httpclient.FollowRedirects(redirects), httpclient.WithPool(t.pool))
 	if err != nil {
 		checks = append(checks, sdk.AsFieldErrors(err)...)
 	}
@@ -119,7 +123,17 @@ func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instan
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return &instance{settings: s, method: method, accept: accept, client: client}, nil
+	in := &instance{settings: s, method: method, accept: accept, client: client}
+	in.prepare()
+	if in.success, err = newAddress(method, s.URL); err != nil {
+		return nil, sdk.FieldError{Field: "url", Message: err.Error()}
+	}
+	if s.FailURL != "" {
+		if in.fail, err = newAddress(method, s.FailURL); err != nil {
+			return nil, sdk.FieldError{Field: "fail_url", Message: err.Error()}
+		}
+	}
+	return in, nil
 }
 
 func checkURL(raw string) error {
@@ -212,6 +226,80 @@ type instance struct {
 	method   string
 	accept   statusSet
 	client   *http.Client
+
+	// What every request shares, worked out once in Configure: beats
+	// only copy the headers.
+	success, fail address
+	// header holds the headers setting and the User-Agent.
+	header http.Header
+	// host is the Host header setting, "" when unset.
+	host string
+	// getBody gives a reader of the body setting; nil when it is empty.
+	getBody func() (io.ReadCloser, error)
+}
+
+// address is a URL setting, parsed once.
+type address struct {
+	url *url.URL
+	// host is what net/http sends as Host for url.
+	host string
+}
+
+// newAddress parses raw, already checked by checkURL, the way
+// http.NewRequest does.
+func newAddress(method, raw string) (address, error) {
+	req, err := http.NewRequest(method, raw, nil)
+	if err != nil {
+		// The error would quote the URL, which may hold a secret.
+		return address{}, errors.New("cannot build a request with this URL: " + redactParseError(err))
+	}
+	return address{url: req.URL, host: req.Host}, nil
+}
+
+// prepare builds the headers, Host and body every request sends.
+func (i *instance) prepare() {
+	i.header = make(http.Header, len(i.settings.Headers)+1)
+	i.header.Set("User-Agent", sdk.UserAgent())
+	// Sorted, so that of two names differing only in case the same one
+	// wins every time.
+	for _, name := range sortedNames(i.settings.Headers) {
+		value := i.settings.Headers[name]
+		if http.CanonicalHeaderKey(name) == "Host" {
+			// net/http ignores a Host header; the request's Host is sent.
+			i.host = value
+			continue
+		}
+		i.header.Set(name, value)
+	}
+	if body := i.settings.Body; body != "" {
+		i.getBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
+	}
+}
+
+// newRequest is a request to a, as http.NewRequest would build it, without
+// parsing the URL again. The URL is shared between requests: net/http does
+// not change it.
+func (i *instance) newRequest(a address) *http.Request {
+	req := &http.Request{
+		Method:     i.method,
+		URL:        a.url,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     i.header.Clone(),
+		Host:       a.host,
+	}
+	if i.host != "" {
+		req.Host = i.host
+	}
+	if i.getBody != nil {
+		// A body of known length: sent with a Content-Length, not
+		// chunked, and sent again on a redirect that keeps the method.
+		req.Body, _ = i.getBody()
+		req.GetBody = i.getBody
+		req.ContentLength = int64(len(i.settings.Body))
+	}
+	return req
 }
 
 func (i *instance) Describe() string {
@@ -223,7 +311,7 @@ func (i *instance) Describe() string {
 }
 
 func (i *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
-	target := i.settings.URL
+	target, to := i.settings.URL, i.success
 	switch b.Signal {
 	case sdk.SignalSuccess:
 	case sdk.SignalFail:
@@ -231,27 +319,16 @@ func (i *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 			// Silence is how a plain URL learns of a failure.
 			return sdk.Result{Detail: "not sent: no fail_url, the missing beat signals the failure"}, nil
 		}
-		target = i.settings.FailURL
+		target, to = i.settings.FailURL, i.fail
 	default:
 		return sdk.Result{}, sdk.Errorf(sdk.KindPermanent, "the http target does not deliver %s signals", b.Signal)
 	}
-	req, err := newRequest(i.method, target, i.settings.Body)
-	if err != nil {
-		return sdk.Result{}, sdk.Errorf(sdk.KindPermanent, "cannot build a request for %s", sdk.RedactURL(target))
-	}
-	for name, value := range i.settings.Headers {
-		if http.CanonicalHeaderKey(name) == "Host" {
-			// net/http ignores a Host header; the request's Host is sent.
-			req.Host = value
-			continue
-		}
-		req.Header.Set(name, value)
-	}
+	req := i.newRequest(to)
 	resp, err := httpclient.Do(ctx, i.client, req)
 	if err != nil {
 		return sdk.Result{}, err
 	}
-	detail := fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	detail := strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode)
 	if i.accept.has(resp.StatusCode) {
 		return sdk.Result{Detail: detail}, nil
 	}
@@ -313,14 +390,4 @@ func sortedNames(m map[string]string) []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// newRequest keeps a nil body a nil io.Reader: a nil *bytes.Reader would
-// make net/http send an empty body with chunked encoding.
-func newRequest(method, target string, body string) (*http.Request, error) {
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	return http.NewRequest(method, target, r)
 }

@@ -20,9 +20,12 @@ import (
 // maxQuoted bounds how much of the gateway's answer an error quotes.
 const maxQuoted = 300
 
-// target is the Pushgateway plugin. It holds nothing: each instance keeps
-// its own settings.
-type target struct{}
+// target is the Pushgateway plugin.
+type target struct {
+	// pool shares HTTP transports, and so connections, between the
+	// instances; nil gives each instance its own.
+	pool *httpclient.Pool
+}
 
 var _ sdk.Target = target{}
 
@@ -37,13 +40,13 @@ func (target) Info() sdk.Info {
 	}
 }
 
-func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
+func (t target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
 	logger := req.Logger
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
 	cfg, err := parseSettings(req.Settings)
-	client, err := httpclient.NewChecked(err, cfg.timeout, cfg.tls)
+	client, err := httpclient.NewChecked(err, cfg.timeout, cfg.tls, httpclient.WithPool(t.pool))
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"runtime/debug"
+	"sync"
 )
 
 // Set at build time with
@@ -11,8 +12,26 @@ var (
 	commit  string
 )
 
+// The build's version, commit and User-Agent never change while the
+// process runs: each is worked out once, on first use, instead of reading
+// the build information on every call (every beat asks for the
+// User-Agent).
+var (
+	versionOnce   = sync.OnceValue(readVersion)
+	commitOnce    = sync.OnceValue(readCommit)
+	userAgentOnce = sync.OnceValue(func() string { return "heartbeat/" + Version() })
+)
+
 // Version is the heartbeat release this binary was built from.
-func Version() string {
+func Version() string { return versionOnce() }
+
+// Commit is the source revision this binary was built from, or "unknown".
+func Commit() string { return commitOnce() }
+
+// UserAgent is sent with every HTTP request of the bundled targets.
+func UserAgent() string { return userAgentOnce() }
+
+func readVersion() string {
 	if version != "" {
 		return version
 	}
@@ -22,8 +41,7 @@ func Version() string {
 	return "dev"
 }
 
-// Commit is the source revision this binary was built from, or "unknown".
-func Commit() string {
+func readCommit() string {
 	if commit != "" {
 		return commit
 	}
@@ -36,6 +54,3 @@ func Commit() string {
 	}
 	return "unknown"
 }
-
-// UserAgent is sent with every HTTP request of the bundled targets.
-func UserAgent() string { return "heartbeat/" + Version() }

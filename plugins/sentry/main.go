@@ -3,6 +3,9 @@
 // monitor.
 package main
 
-import "github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+import (
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/httpclient"
+)
 
-func main() { sdk.Serve(target{}) }
+func main() { sdk.Serve(target{pool: httpclient.NewPool()}) }

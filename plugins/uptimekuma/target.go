@@ -13,7 +13,11 @@ import (
 )
 
 // target is the Uptime Kuma plugin.
-type target struct{}
+type target struct {
+	// pool shares HTTP transports, and so connections, between the
+	// instances; nil gives each instance its own.
+	pool *httpclient.Pool
+}
 
 var _ sdk.Target = target{}
 
@@ -59,7 +63,7 @@ func (target) Info() sdk.Info {
 
 const defaultTimeout = httpclient.DefaultTimeout
 
-func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
+func (t target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instance, error) {
 	var s settings
 	// Every problem is reported at once: decoding's, then the checks'
 	// below, except for settings that failed to decode.
@@ -81,7 +85,7 @@ func (target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Instan
 		}
 	}
 	checks = append(checks, checkHeaders(s.Headers)...)
-	client, err := httpclient.New(timeout, s.tls())
+	client, err := httpclient.New(timeout, s.tls(), httpclient.WithPool(t.pool))
 	if err != nil {
 		checks = append(checks, sdk.AsFieldErrors(err)...)
 	}

@@ -13,13 +13,11 @@ package httpclient
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -73,7 +71,10 @@ func ParseRedirects(s string) (Redirects, error) {
 // Option changes how New builds a client.
 type Option func(*options)
 
-type options struct{ redirects Redirects }
+type options struct {
+	redirects Redirects
+	pool      *Pool
+}
 
 // FollowRedirects sets which redirects the client follows
 // (RedirectsSameHost when not given).
@@ -84,7 +85,9 @@ func FollowRedirects(r Redirects) Option {
 // New returns a client with the given timeout (DefaultTimeout when 0) and
 // TLS settings. Proxies come from HTTPS_PROXY, HTTP_PROXY and NO_PROXY. It
 // follows redirects only to the same host (see Redirects) and never sends
-// a Referer, which would hold the secret URL.
+// a Referer, which would hold the secret URL. With WithPool its transport
+// is shared with the pool's other clients of the same settings; without,
+// it has its own.
 func New(timeout time.Duration, tlsSettings TLSSettings, opts ...Option) (*http.Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -93,24 +96,10 @@ func New(timeout time.Duration, tlsSettings TLSSettings, opts ...Option) (*http.
 	for _, opt := range opts {
 		opt(&o)
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.Proxy = http.ProxyFromEnvironment
-	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: tlsSettings.InsecureSkipVerify} //nolint:gosec // opt-in for self-hosted servers
-	if tlsSettings.CAFile != "" {
-		pem, err := os.ReadFile(tlsSettings.CAFile)
-		if err != nil {
-			return nil, sdk.FieldError{Field: "ca_file", Message: fmt.Sprintf("cannot read the CA file: %v", err)}
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, sdk.FieldError{Field: "ca_file", Message: fmt.Sprintf("%s holds no PEM certificate", tlsSettings.CAFile)}
-		}
-		tlsConfig.RootCAs = pool
+	transport, err := o.pool.transport(tlsSettings)
+	if err != nil {
+		return nil, err
 	}
-	transport.TLSClientConfig = tlsConfig
 	return &http.Client{Timeout: timeout, Transport: transport, CheckRedirect: checkRedirect(o.redirects)}, nil
 }
 
@@ -228,11 +217,40 @@ func Do(ctx context.Context, client *http.Client, req *http.Request) (Response, 
 		return Response{}, sdk.Temporary(RedactError(err))
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes))
+	body, err := readBody(resp.Body, resp.ContentLength)
 	if err != nil {
 		return Response{}, sdk.Temporary(fmt.Errorf("reading the answer of %s: %w", sdk.RedactURL(req.URL.String()), RedactError(err)))
 	}
 	return Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
+}
+
+// readBody reads r to its end, or to MaxBodyBytes, like io.ReadAll of an
+// io.LimitReader but in one allocation when the server said how long the
+// body is (length, -1 when unknown): monitoring tools answer with a few
+// bytes, and io.ReadAll would start at 512 bytes and grow from there.
+// The body is read to its end so that the connection can be reused.
+func readBody(r io.Reader, length int64) ([]byte, error) {
+	size := 512
+	if length >= 0 && length < MaxBodyBytes {
+		// One byte more, for the read that finds the end.
+		size = int(length) + 1
+	}
+	buf := make([]byte, 0, size)
+	for len(buf) < MaxBodyBytes {
+		if len(buf) == cap(buf) {
+			// A body longer than announced, or of unknown length.
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):min(cap(buf), MaxBodyBytes)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 // RedactError rewrites a *url.Error from net/http, whose message holds the

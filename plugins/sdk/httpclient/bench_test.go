@@ -1,0 +1,34 @@
+package httpclient
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// BenchmarkDo measures Do with a keep-alive server on 127.0.0.1 answering
+// a short body. Run with -benchmem.
+func BenchmarkDo(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "OK")
+	}))
+	b.Cleanup(srv.Close)
+	client, err := New(0, TLSSettings{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/ping/token", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, err := Do(ctx, client, req)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatal(resp.StatusCode, err)
+		}
+	}
+}
