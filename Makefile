@@ -15,7 +15,7 @@ BUF_VERSION        := v1.75.0
 PROTOC_GEN_GO      := v1.36.12
 PROTOC_GEN_GO_GRPC := v1.6.0
 
-.PHONY: all build run test test-short lint proto proto-check tools install docs clean help
+.PHONY: all build run test test-short lint proto proto-check tools install docs dist dist-check clean help
 
 all: build
 
@@ -39,13 +39,14 @@ test: lint proto-check
 	cd plugins/sdk && $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run '^TestLaterVectors$$' ./core/schedule/ # all the vector files: too slow with -race
 	cd examples/custom-target && $(GO) test -race -count=1 ./...
+	cd deploy && $(GO) test -count=1 ./... # the manifests, the release tool's quick checks (make dist-check builds the release)
 
 ## test-short: the tests without the race detector (quicker)
 test-short:
 	$(GO) test -count=1 ./...
 	cd plugins/sdk && $(GO) test -count=1 ./...
 
-## lint: gofmt and go vet
+## lint: gofmt and go vet (and the Windows test binaries compiled)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bin/*')); \
 		if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
@@ -53,8 +54,12 @@ lint:
 	cd plugins/sdk && $(GO) vet ./... && GOOS=windows GOARCH=amd64 $(GO) vet ./...
 	@# Windows and macOS are built and vetted here, not run (docs/operations.md, Platforms)
 	GOOS=windows GOARCH=amd64 $(GO) vet ./...
+	@# the Windows test binaries compile (-exec true: they are not run)
+	GOOS=windows GOARCH=amd64 $(GO) test -count=1 -exec true ./... >/dev/null
+	cd plugins/sdk && GOOS=windows GOARCH=amd64 $(GO) test -count=1 -exec true ./... >/dev/null
 	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
 	cd examples/custom-target && $(GO) vet ./...
+	cd deploy && $(GO) vet ./...
 
 tools: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
 
@@ -98,8 +103,16 @@ install: build
 	install -m 0644 $(BIN)/share/heartbeat.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/heartbeat.fish
 	install -m 0644 $(BIN)/share/heartbeat.1 $(DESTDIR)$(PREFIX)/share/man/man1/heartbeat.1
 
+## dist: the release in dist/: archives, .deb/.rpm, OCI image, SBOM, SHA256SUMS; reproducible (VERSION=1.2.3 to set the version)
+dist:
+	cd deploy && $(GO) run ./dist -version '$(VERSION)' -commit '$(COMMIT)' -go '$(GO)'
+
+## dist-check: build the release twice and check it: checksums, same bytes, archive and package contents, the binaries run
+dist-check:
+	cd deploy && HEARTBEAT_DIST_CHECK=1 $(GO) test -count=1 -timeout 40m ./dist/
+
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist
 
 help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## //'

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command exec measures the overhead a job wrapper adds to a job: the
 // command run bare, under `heartbeat exec --url` and under runitor, both
 // reporting to the same local fake Healthchecks server, side by side in one
@@ -25,6 +27,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/seed-e9b80cf6/heartbeat/bench/internal/build"
+	"github.com/seed-e9b80cf6/heartbeat/bench/internal/proc"
+	"github.com/seed-e9b80cf6/heartbeat/bench/internal/stats"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/healthchecks/hcfake"
 )
 
@@ -70,10 +75,12 @@ func run(n, warmup int, runitor string, outputSize int, keep bool, out io.Writer
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	core, pluginDir, err := build(dir)
+	// Built as the Makefile builds them (-trimpath, the version stamped in).
+	bin, err := build.Heartbeat(dir, "healthchecks")
 	if err != nil {
 		return err
 	}
+	core, pluginDir := bin.Core, bin.PluginDir
 	truePath, err := exec.LookPath("true")
 	if err != nil {
 		return err
@@ -110,7 +117,7 @@ func run(n, warmup int, runitor string, outputSize int, keep bool, out io.Writer
 	}
 
 	fmt.Fprintf(out, "bench/exec: %d runs of each (after %d untimed), %d CPUs, %s/%s, load average %s\n",
-		n, warmup, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, loadAverage())
+		n, warmup, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, proc.LoadAverage())
 	results := map[string]map[string][]sample{}
 	for _, j := range jobs {
 		results[j.name] = map[string][]sample{}
@@ -170,28 +177,8 @@ func run(n, warmup int, runitor string, outputSize int, keep bool, out io.Writer
 		}
 	}
 	fmt.Fprintln(out, strings.Join(parts, "; "))
-	fmt.Fprintf(out, "load average at the end %s\n", loadAverage())
+	fmt.Fprintf(out, "load average at the end %s\n", proc.LoadAverage())
 	return nil
-}
-
-// build compiles heartbeat and the healthchecks plugin into dir.
-func build(dir string) (core, pluginDir string, err error) {
-	core = filepath.Join(dir, "heartbeat")
-	pluginDir = filepath.Join(dir, "plugins")
-	for out, pkg := range map[string]string{
-		core: "./cmd/heartbeat",
-		filepath.Join(pluginDir, "heartbeat-target-healthchecks"): "./plugins/healthchecks",
-	} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return "", "", fmt.Errorf("go build %s (run from the repository root): %v\n%s", pkg, err, b)
-		}
-		// heartbeat refuses plugins writable by group or others.
-		if err := os.Chmod(out, 0o755); err != nil {
-			return "", "", err
-		}
-	}
-	return core, pluginDir, os.Chmod(pluginDir, 0o755)
 }
 
 // measure runs argv once, its output to a counter, and returns its wall
@@ -231,15 +218,11 @@ func summarize(ss []sample) summary {
 	return summary{percentile(walls, 50), percentile(walls, 90), percentile(cpus, 50), percentile(cpus, 90)}
 }
 
-// percentile is the nearest-rank percentile.
-func percentile(ds []time.Duration, p int) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
+// percentile is the nearest-rank percentile p (0..100).
+func percentile(ds []time.Duration, p float64) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	i := (p*len(s)+99)/100 - 1
-	return s[max(0, min(i, len(s)-1))]
+	return stats.Percentile(s, p)
 }
 
 func ratio(a, b time.Duration) string {
@@ -263,16 +246,4 @@ func outputText(n int) []byte {
 	line := []byte(strings.Repeat("0123456789abcdef", 4)[:63] + "\n")
 	b := bytes.Repeat(line, n/len(line)+1)
 	return b[:n]
-}
-
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }

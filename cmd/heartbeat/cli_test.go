@@ -175,7 +175,9 @@ func TestBashCompletionCompletes(t *testing.T) {
 		words []string
 		want  string
 	}{
-		{[]string{"heartbeat", "se"}, "send"},
+		{[]string{"heartbeat", "sen"}, "send"},
+		{[]string{"heartbeat", "serv"}, "service"},
+		{[]string{"heartbeat", "service", "unin"}, "uninstall"},
 		{[]string{"heartbeat", "send", "--heart"}, "--heartbeat"},
 		{[]string{"heartbeat", "run", "--dry"}, "--dry-run"},
 		{[]string{"heartbeat", "completion", "z"}, "zsh"},

@@ -107,6 +107,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logUnusedTargets(logger, cfg)
 	go reloadOnHUP(runCtx, hups, c, d, m, guard, logger)
 	logger.Info("heartbeat started", "version", sdk.Version(), "config", cfg.File, "heartbeats", len(cfg.Heartbeats), "targets", len(cfg.Targets))
+	serviceStarted(ctx) // a Windows service reports Running from here
 	d.Run(runCtx)
 	logger.Info("heartbeat stopped")
 	return exitOK

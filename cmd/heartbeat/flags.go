@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -33,7 +34,7 @@ func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *common) {
 	c := &common{}
 	// Usage texts are what --help, the man page and shell completion
 	// show; a `PLACEHOLDER` names the value (PATH: a file, DIR: a directory).
-	fs.StringVar(&c.config, "config", "", "config file `PATH` (default: $"+ConfigEnv+", ./heartbeat.yaml, /etc/heartbeat/heartbeat.yaml); a Butler SOS config works too")
+	fs.StringVar(&c.config, "config", "", "config file `PATH` (default: $"+ConfigEnv+", ./heartbeat.yaml, "+systemConfigDisplay(runtime.GOOS)+"); a Butler SOS config works too")
 	fs.Var(dirsFlag{&c.pluginDirs}, "plugin-dir", "plugin directory `DIR`, searched before the bundled plugins (plugins/ or ../lib/heartbeat/plugins beside the heartbeat binary); repeat it, or give a path list, for several (default: $"+daemon.PluginDirEnv+", the config's plugin_dirs)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log `LEVEL`: trace, debug, info, warn or error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log `FORMAT`: text or json")
@@ -143,7 +144,8 @@ func (c *common) logger(stderr io.Writer) (hclog.Logger, error) {
 }
 
 // configPath picks the config file: --config, $HEARTBEAT_CONFIG,
-// ./heartbeat.yaml, /etc/heartbeat/heartbeat.yaml.
+// ./heartbeat.yaml, /etc/heartbeat/heartbeat.yaml
+// (%ProgramData%\heartbeat\heartbeat.yaml on Windows).
 func (c *common) configPath() string {
 	path, err := c.findConfig()
 	if err != nil {
@@ -161,7 +163,7 @@ func (c *common) findConfig() (string, error) {
 	if env := os.Getenv(ConfigEnv); env != "" {
 		return env, nil
 	}
-	searched := []string{"heartbeat.yaml", "/etc/heartbeat/heartbeat.yaml"}
+	searched := defaultConfigPaths()
 	for _, p := range searched {
 		if _, err := os.Stat(p); err == nil || !os.IsNotExist(err) {
 			return p, nil // Load reports an unreadable file

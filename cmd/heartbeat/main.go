@@ -32,6 +32,10 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == check.WrapperArg {
 		os.Exit(check.RunWrapper(os.Args[2:], os.Stderr))
 	}
+	// Started by the Windows service manager: run under it (service_windows.go).
+	if code, ok := runService(os.Args[1:]); ok {
+		os.Exit(code)
+	}
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -177,6 +181,25 @@ func commands() []command {
 			examples: []string{"heartbeat plugins describe healthchecks"},
 			flagSet:  func(w io.Writer) *flag.FlagSet { fs, _ := pluginsDescribeFlags(w); return fs },
 			run:      cmdPluginsDescribe,
+		},
+		{
+			name:      "service",
+			args:      "install|uninstall|start|stop",
+			minArgs:   1,
+			maxArgs:   1,
+			argValues: serviceActions(),
+			summary:   "install, remove, start or stop heartbeat as a Windows service",
+			about: "Windows only: install registers heartbeat with the service manager as the service heartbeat (or --name), started with Windows, running heartbeat run --config PATH (default " + systemConfigDisplay("windows") + "), restarted 5s after a crash but not after exit 2 (an invalid config), logging to the Windows event log; it must be run as an administrator. " +
+				"uninstall stops the service and removes it; start and stop ask the service manager and wait, at most --timeout, until it runs or has stopped, and say why when it stopped with an error. " +
+				"A stop finishes the beats in flight and stops the plugins, as SIGTERM does elsewhere.\n\n" +
+				"On other systems it prints where the systemd unit or the launchd plist is, and exits 2. See docs/operations.md (Windows).",
+			examples: []string{
+				`heartbeat service install --config C:\ProgramData\heartbeat\heartbeat.yaml`,
+				"heartbeat service start",
+				"heartbeat service stop --timeout 2m",
+			},
+			flagSet: func(w io.Writer) *flag.FlagSet { fs, _ := serviceFlags(w); return fs },
+			run:     cmdService,
 		},
 		{
 			name:     "version",

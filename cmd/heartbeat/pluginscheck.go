@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/seed-e9b80cf6/heartbeat/core/conformance"
@@ -97,8 +98,8 @@ func checkTarget(c *common, path string, insecure bool) (pluginhost.Found, error
 	case err != nil:
 		return pluginhost.Found{}, fmt.Errorf("cannot check %s: %w", path, err)
 	case info.IsDir():
-		return pluginhost.Found{}, fmt.Errorf("%s is a directory: give the path of the plugin binary, e.g. %s", path, filepath.Join(path, sdk.BinaryPrefix+"NAME"))
-	case info.Mode().Perm()&0o111 == 0:
+		return pluginhost.Found{}, fmt.Errorf("%s is a directory: give the path of the plugin binary, e.g. %s", path, filepath.Join(path, pluginhost.FileName("NAME")))
+	case runtime.GOOS != "windows" && info.Mode().Perm()&0o111 == 0: // Windows has no execute bit
 		return pluginhost.Found{}, fmt.Errorf("%s is not executable: run chmod +x %s", path, path)
 	}
 	name := strings.TrimPrefix(strings.TrimSuffix(filepath.Base(abs), ".exe"), sdk.BinaryPrefix)

@@ -19,6 +19,7 @@ import (
 	"text/template"
 
 	"github.com/seed-e9b80cf6/heartbeat/core/daemon"
+	"github.com/seed-e9b80cf6/heartbeat/core/pluginhost"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
 )
 
@@ -82,7 +83,7 @@ func cmdPluginsNew(_ context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "error: plugin name %q: use lowercase letters, digits, - and _, starting with a letter or digit, at most 64 characters (it becomes the file name %sNAME and the plugin: value in configs)\n", scaffoldClipArg(name), sdk.BinaryPrefix)
 		return exitInvalid
 	}
-	if bundled := filepath.Join(daemon.BundledPluginDir(), sdk.BinaryPrefix+name); scaffoldFileExists(bundled) {
+	if bundled := filepath.Join(daemon.BundledPluginDir(), pluginhost.FileName(name)); scaffoldFileExists(bundled) {
 		fmt.Fprintf(stderr, "warning: %q is the name of a bundled plugin (%s); in a plugin directory searched before the bundled one yours replaces it\n", name, bundled)
 	}
 	s := scaffold{Name: name, Binary: sdk.BinaryPrefix + name, SDKModule: scaffoldSDKModule(), GoVersion: scaffoldGoVersion(runtime.Version())}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -46,7 +47,7 @@ func statusFlags(stderr io.Writer) (*flag.FlagSet, statusOptions) {
 	fs := newBareFlagSet("status", stderr)
 	return fs, statusOptions{
 		listen:  fs.String("listen", "", "the daemon's listen `ADDRESS` (host:port, or an http:// or https:// URL); instead of reading it from the config"),
-		config:  fs.String("config", "", "read the listen address and the status credentials from this config file `PATH` (default: $"+ConfigEnv+", ./heartbeat.yaml, /etc/heartbeat/heartbeat.yaml)"),
+		config:  fs.String("config", "", "read the listen address and the status credentials from this config file `PATH` (default: $"+ConfigEnv+", ./heartbeat.yaml, "+systemConfigDisplay(runtime.GOOS)+")"),
 		json:    fs.Bool("json", false, "print the status document as the daemon sent it (the schema is in docs/operations.md)"),
 		noColor: fs.Bool("no-color", false, "never colour the table (colour is used only on a terminal, and never when $NO_COLOR is set)"),
 		timeout: fs.Duration("timeout", defaultStatusWait, "give up on the daemon after this `DURATION`"),

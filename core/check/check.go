@@ -160,7 +160,7 @@ func runCommand(ctx context.Context, s Spec, timeout time.Duration, wrapper stri
 	cmd.Cancel = func() error { return killGroup(cmd.Process.Pid) }
 	// Children holding the output pipe open must not keep Wait waiting.
 	cmd.WaitDelay = time.Second
-	err := cmd.Run()
+	err := runIsolated(cmd)
 	if err != nil && cutShort(ctx) {
 		return Result{Canceled: true, Message: fmt.Sprintf("health check command %s was cut short", name), Output: out.Bytes()}
 	}

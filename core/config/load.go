@@ -565,14 +565,16 @@ func (p *parser) byteSize(n *yaml.Node, what string, lo, hi int64, zeroOK bool) 
 	return v, true
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+// validName reports whether s is a letter or digit followed by at most 63
+// letters, digits, '_', '.' or '-'.
+func validName(s string) bool { return plainToken(s, 63, "_.-") }
 
 func (p *parser) name(n *yaml.Node, what string) (string, bool) {
 	s, ok := p.str(n, what)
 	if !ok {
 		return "", false
 	}
-	if !nameRE.MatchString(s) {
+	if !validName(s) {
 		p.errs.add(p.pos(n), "use up to 64 letters, digits, '-', '_' or '.', starting with a letter or digit", "%s %s is not a valid name", what, excerpt(n.Value))
 		return "", false
 	}
@@ -658,7 +660,22 @@ func (p *parser) pluginDirs(cfg *Config, top map[string][2]*yaml.Node) {
 	}
 }
 
-var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})?$`)
+// plainToken reports whether s is an ASCII letter or digit followed by at
+// most rest letters, digits or bytes of punct. Written out by hand: a
+// regexp with a counted repetition this long compiles to a program of a
+// quarter of a megabyte, kept for the life of the process.
+func plainToken(s string, rest int, punct string) bool {
+	alnum := func(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
+	if s == "" || len(s) > rest+1 || !alnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !alnum(s[i]) && strings.IndexByte(punct, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // listen reads the metrics endpoint's address: host:port with a port from
 // 1 to 65535 (port 0, "any free port", is no use for an address that
@@ -688,7 +705,7 @@ func (p *parser) listen(n *yaml.Node) (string, bool) {
 		p.errs.add(portPos, fix, "listen: the port must be between 1 and 65535, got %s", truncate(port, maxExcerpt))
 		return "", false
 	}
-	if host != "" && net.ParseIP(host) == nil && !hostnameRE.MatchString(host) {
+	if host != "" && net.ParseIP(host) == nil && !plainToken(host, 252, ".-") {
 		p.errs.add(p.pos(n), fix, "listen: %s is not a host name or IP address", excerpt(host))
 		return "", false
 	}

@@ -409,7 +409,7 @@ func unknownPlugin(t *config.Target, catalog *pluginhost.Catalog) *config.Error 
 	if len(catalog.Path) > 1 {
 		where = "in any of " + dir + " (searched in this order)"
 	}
-	return &config.Error{Pos: t.Pos, Msg: fmt.Sprintf("target %q: unknown plugin %q: there is no %s%s %s", t.Name, t.Plugin, sdk.BinaryPrefix, t.Plugin, where), Fix: fix}
+	return &config.Error{Pos: t.Pos, Msg: fmt.Sprintf("target %q: unknown plugin %q: there is no %s %s", t.Name, t.Plugin, pluginhost.FileName(t.Plugin), where), Fix: fix}
 }
 
 // settingErrors points each invalid setting at its line in the config.

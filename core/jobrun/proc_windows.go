@@ -7,51 +7,51 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/seed-e9b80cf6/heartbeat/core/winjob"
 )
 
 // Windows has no process groups to signal. The job is started in a new
 // console process group (CREATE_NEW_PROCESS_GROUP), so that CTRL_BREAK can
 // be sent to it and its console children, and is put in a job object so
-// that a timeout ends everything it started (TerminateJobObject). The
-// children it starts in the instant before it joins the job object are
-// not in it. Forwarded signals of any kind become CTRL_BREAK, the only
-// console event that can be sent to one process group; a job without a
-// console of its own may not receive it.
+// that a timeout ends everything it started (TerminateJobObject). It is
+// started suspended and resumed once it is in the job (winjob), so nothing
+// it starts escapes. Forwarded signals of any kind become CTRL_BREAK, the
+// only console event that can be sent to one process group; a job without
+// a console of its own may not receive it.
 
 // killedCode is the exit code given to processes ended by the timeout:
 // what a unix shell reports for SIGKILL.
 const killedCode = 128 + 9
 
 func prepare(cmd *exec.Cmd, _ *os.File) *terminal {
-	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: windows.CREATE_NEW_PROCESS_GROUP}
+	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: windows.CREATE_NEW_PROCESS_GROUP | windows.CREATE_SUSPENDED}
 	return nil
 }
 
 type group struct {
 	pid int
-	job windows.Handle // 0 when no job object could be made
+	job *winjob.Job // nil when no job object could be made
 }
 
+// attach puts the job, started suspended, in a job object and resumes it.
+// The job object does not end its processes when closed: on a job's
+// normal exit, or when heartbeat dies, nothing it started is killed.
 func attach(cmd *exec.Cmd) group {
 	g := group{pid: cmd.Process.Pid}
-	job, err := windows.CreateJobObject(nil, nil)
-	if err != nil {
-		return g
+	if job, err := winjob.Create(false); err == nil {
+		if job.Assign(g.pid) == nil {
+			g.job = job
+		} else {
+			job.Close()
+		}
 	}
-	h, err := windows.OpenProcess(windows.PROCESS_SET_QUOTA|windows.PROCESS_TERMINATE, false, uint32(g.pid))
-	if err != nil {
-		windows.CloseHandle(job)
-		return g
+	if winjob.Resume(g.pid) != nil {
+		// It cannot run: end it rather than leave it suspended for ever.
+		_ = cmd.Process.Kill()
 	}
-	defer windows.CloseHandle(h)
-	if err := windows.AssignProcessToJobObject(job, h); err != nil {
-		windows.CloseHandle(job)
-		return g
-	}
-	g.job = job
 	return g
 }
 
@@ -66,7 +66,7 @@ func (g group) terminate() string {
 
 // kill ends the job object's processes at once and names how.
 func (g group) kill() string {
-	if g.job != 0 && windows.TerminateJobObject(g.job, killedCode) == nil {
+	if g.job != nil && g.job.Terminate(killedCode) == nil {
 		return "TerminateJobObject"
 	}
 	if p, err := os.FindProcess(g.pid); err == nil {
@@ -75,36 +75,12 @@ func (g group) kill() string {
 	return "TerminateProcess"
 }
 
-// basicAccounting is JOBOBJECT_BASIC_ACCOUNTING_INFORMATION.
-type basicAccounting struct {
-	TotalUserTime             int64
-	TotalKernelTime           int64
-	ThisPeriodTotalUserTime   int64
-	ThisPeriodTotalKernelTime int64
-	TotalPageFaultCount       uint32
-	TotalProcesses            uint32
-	ActiveProcesses           uint32
-	TotalTerminatedProcesses  uint32
-}
-
 // alive reports whether a process is left in the job object.
-func (g group) alive() bool {
-	if g.job == 0 {
-		return false
-	}
-	var info basicAccounting
-	err := windows.QueryInformationJobObject(g.job, windows.JobObjectBasicAccountingInformation,
-		uintptr(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)), nil)
-	return err == nil && info.ActiveProcesses > 0
-}
+func (g group) alive() bool { return g.job.Active() }
 
 // release closes the job object without ending what is left in it: on a
 // job's normal exit nothing it started is killed.
-func (g group) release() {
-	if g.job != 0 {
-		windows.CloseHandle(g.job)
-	}
-}
+func (g group) release() { g.job.Close() }
 
 func exitStatus(ps *os.ProcessState) (int, string) { return ps.ExitCode(), "" }
 

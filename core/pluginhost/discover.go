@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -32,8 +33,8 @@ type Skipped struct {
 }
 
 // Discover lists the plugins in dir: regular, executable files named
-// heartbeat-target-<name>. Directories, other files and files without an
-// execute bit are skipped.
+// heartbeat-target-<name> (heartbeat-target-<name>.exe on Windows).
+// Directories, other files and files without an execute bit are skipped.
 func Discover(dir string) ([]Found, error) {
 	found, _, err := Scan(dir)
 	return found, err
@@ -42,7 +43,46 @@ func Discover(dir string) ([]Found, error) {
 // Scan lists the plugins in dir as Discover does, and the files named like
 // plugins that are not usable, with the reason. Backup files (a name ending
 // in ~) are neither. Nothing is run.
-func Scan(dir string) ([]Found, []Skipped, error) {
+func Scan(dir string) ([]Found, []Skipped, error) { return scan(dir, runtime.GOOS) }
+
+// FileName is the file name of the plugin called name on this system:
+// heartbeat-target-<name>, with .exe on Windows.
+func FileName(name string) string { return fileName(name, runtime.GOOS) }
+
+func fileName(name, goos string) string {
+	if goos == "windows" {
+		return sdk.BinaryPrefix + name + ".exe"
+	}
+	return sdk.BinaryPrefix + name
+}
+
+// pluginName is the plugin name a file in a plugin directory offers
+// (its name without heartbeat-target- and, on Windows, .exe). bare marks a
+// file on Windows named like a plugin but without .exe, which Windows
+// would not run. Backup files (a name ending in ~) and, on Windows, files
+// with another extension offer none.
+func pluginName(file, goos string) (name string, bare, ok bool) {
+	name, ok = strings.CutPrefix(file, sdk.BinaryPrefix)
+	if !ok || name == "" || strings.HasSuffix(name, "~") {
+		return "", false, false
+	}
+	if goos != "windows" {
+		return name, false, true
+	}
+	if ext := filepath.Ext(name); strings.EqualFold(ext, ".exe") {
+		name = strings.TrimSuffix(name, ext)
+	} else {
+		bare = true
+	}
+	// The name of a plugin has no dot: another extension (.pdb, .txt) is
+	// not a plugin.
+	if name == "" || strings.Contains(name, ".") {
+		return "", false, false
+	}
+	return name, bare, true
+}
+
+func scan(dir, goos string) ([]Found, []Skipped, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("plugin directory %s: %w", dir, err)
@@ -53,17 +93,31 @@ func Scan(dir string) ([]Found, []Skipped, error) {
 	}
 	var found []Found
 	var skipped []Skipped
+	var bare []Skipped
+	named := map[string]bool{}
 	for _, e := range entries {
-		name, ok := strings.CutPrefix(e.Name(), sdk.BinaryPrefix)
-		if !ok || name == "" || strings.HasSuffix(name, "~") {
+		name, noExe, ok := pluginName(e.Name(), goos)
+		if !ok {
 			continue
 		}
 		path := filepath.Join(abs, e.Name())
-		if reason := unusable(path); reason != "" {
+		if noExe {
+			bare = append(bare, Skipped{Name: name, Path: path, Reason: noExeReason(name, goos)})
+			continue
+		}
+		named[name] = true
+		if reason := unusable(path, goos); reason != "" {
 			skipped = append(skipped, Skipped{Name: name, Path: path, Reason: reason})
 			continue
 		}
 		found = append(found, Found{Name: name, Path: path})
+	}
+	// A file without .exe explains why a name is missing on Windows, unless
+	// the .exe is there too.
+	for _, b := range bare {
+		if !named[b.Name] {
+			skipped = append(skipped, b)
+		}
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].Name < found[j].Name })
 	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Name < skipped[j].Name })
@@ -82,18 +136,30 @@ func WhyNotFound(dir, name string) string {
 	if err != nil {
 		return ""
 	}
-	path := filepath.Join(abs, sdk.BinaryPrefix+name)
+	goos := runtime.GOOS
+	path := filepath.Join(abs, fileName(name, goos))
 	if _, err := os.Lstat(path); err != nil {
+		bare := filepath.Join(abs, sdk.BinaryPrefix+name)
+		if _, err := os.Lstat(bare); err == nil && goos == "windows" {
+			return bare + " is " + noExeReason(name, goos)
+		}
 		return ""
 	}
-	if reason := unusable(path); reason != "" {
+	if reason := unusable(path, goos); reason != "" {
 		return path + " is " + reason
 	}
 	return ""
 }
 
-// unusable says why path cannot be run as a plugin, "" when it can.
-func unusable(path string) string {
+// noExeReason says why a plugin file without .exe is not run on Windows.
+func noExeReason(name, goos string) string {
+	return "not a Windows program (no .exe): rename it " + fileName(name, goos)
+}
+
+// unusable says why path cannot be run as a plugin, "" when it can. On
+// Windows a file runs by its .exe name, not by an execute bit, which Go
+// does not report there.
+func unusable(path, goos string) string {
 	info, err := os.Stat(path) // follows symlinks: the target must be a regular file
 	switch {
 	case err != nil:
@@ -105,7 +171,7 @@ func unusable(path string) string {
 		return "a directory, not a program: remove it or give it another name"
 	case !info.Mode().IsRegular():
 		return "not a regular file: a plugin is a program file"
-	case info.Mode().Perm()&0o111 == 0:
+	case goos != "windows" && info.Mode().Perm()&0o111 == 0:
 		return "not executable: run chmod +x " + path
 	}
 	return ""

@@ -77,6 +77,8 @@ type Host struct {
 	pids      map[int]bool       // plugin processes, for reapAdopted
 	adopted   map[int]bool       // orphans seen alive
 	warned    bool               // limits not enforced here
+	// exits receives when a plugin process was reaped, for Supervise.
+	exits chan struct{}
 }
 
 // New returns a Host with no plugins started.
@@ -99,6 +101,7 @@ func New(opts Options) *Host {
 		logger: opts.Logger, now: opts.Now, callTimeout: opts.CallTimeout,
 		markerPrefix: fmt.Sprintf("%d.%x-", os.Getpid(), rand.Uint32()),
 		plugins:      map[string]*Plugin{}, instances: map[string]*Plugin{}, pending: map[string]error{}, pids: map[int]bool{},
+		exits: make(chan struct{}, 1),
 	}
 }
 
@@ -198,40 +201,6 @@ func (h *Host) Beat(ctx context.Context, instance string, b sdk.Beat) (sdk.Resul
 	return p.beat(ctx, instance, b)
 }
 
-// superviseInterval is how often Supervise looks for exited plugins.
-const superviseInterval = time.Second
-
-// Supervise starts plugins that exited again (subject to the restart
-// backoff) without waiting for the next beat that needs them, and reaps
-// adopted orphans that exited, until ctx is done, so a heartbeat beating
-// hourly does not find its plugin dead. It never waits for a start.
-func (h *Host) Supervise(ctx context.Context) {
-	t := time.NewTicker(superviseInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		for _, p := range h.Plugins() {
-			if p.Running() || p.isStopped() {
-				continue
-			}
-			if _, _, err := p.ensure(); err != nil {
-				h.logger.Debug("plugin not running", "plugin", p.Name(), "error", err.Error())
-			}
-		}
-		h.mu.Lock()
-		pids, seen := maps.Clone(h.pids), h.adopted
-		h.mu.Unlock()
-		alive := reapAdopted(seen, pids, h.markerPrefix)
-		h.mu.Lock()
-		h.adopted = alive
-		h.mu.Unlock()
-	}
-}
-
 // Forget drops an instance: it is no longer configured after a restart and
 // Beat no longer reaches it.
 func (h *Host) Forget(instance string) {
@@ -298,6 +267,7 @@ func (h *Host) trackPid(pid int, running bool) {
 		h.pids[pid] = true
 	} else {
 		delete(h.pids, pid)
+		poke(h.exits)
 	}
 }
 
@@ -613,7 +583,7 @@ func (p *Plugin) startProcess(ctx context.Context, f Found, lim Limits, pin []by
 	}
 	if info.Name != f.Name {
 		proc.kill()
-		return nil, sdk.Info{}, sdk.Permanent(fmt.Errorf("plugin file %s says its name is %q, not %q: rename the file to %s%s, or build the plugin with Info.Name %q", f.Path, info.Name, f.Name, sdk.BinaryPrefix, info.Name, f.Name))
+		return nil, sdk.Info{}, sdk.Permanent(fmt.Errorf("plugin file %s says its name is %q, not %q: rename the file to %s, or build the plugin with Info.Name %q", f.Path, info.Name, f.Name, FileName(info.Name), f.Name))
 	}
 	return proc, info, nil
 }

@@ -156,8 +156,9 @@ func children() []int {
 // reapAdopted waits for the adopted orphans (children of the core that
 // carry a plugin marker of this core, other than plugins themselves) that
 // have exited, so none stays a zombie. seen holds the orphans noticed
-// alive before: a zombie's environment can no longer be read. It returns
-// the orphans still alive.
+// alive before: a zombie's environment can no longer be read, so a zombie
+// not seen before is reaped when it is placed as an orphan (orphanZombie).
+// It returns the orphans still alive.
 func reapAdopted(seen map[int]bool, plugins map[int]bool, markerPrefix string) map[int]bool {
 	alive := map[int]bool{}
 	want := []byte(markerEnv + "=" + markerPrefix)
@@ -165,7 +166,7 @@ func reapAdopted(seen map[int]bool, plugins map[int]bool, markerPrefix string) m
 		if plugins[p] {
 			continue
 		}
-		if seen[p] || hasEnv(p, want) {
+		if seen[p] || hasEnv(p, want) || orphanZombie(p) {
 			var ws unix.WaitStatus
 			got, err := unix.Wait4(p, &ws, unix.WNOHANG, nil)
 			if got == p || errors.Is(err, unix.ECHILD) {

@@ -2,10 +2,13 @@
 //
 // Fire times follow the wall clock (later.js semantics), and a heartbeat
 // never fires sooner than schedule.MinInterval after its previous fire,
-// even when later.js would fire with no delay. The timer never sleeps
-// longer than maxSleep, so a suspend or a clock jump is noticed within a
-// second: after a jump forward a heartbeat beats once and goes on from the
-// new time; after a jump back nothing is repeated.
+// even when later.js would fire with no delay. On Linux the loop sleeps
+// until the next fire time on a timer of the wall clock (a timerfd), which
+// expires at that time across a suspend and wakes the loop when the clock
+// is set; elsewhere it never sleeps longer than maxSleep, so a suspend or a
+// clock jump is noticed within a second. After a jump forward a heartbeat
+// beats once and goes on from the new time; after a jump back nothing is
+// repeated.
 package scheduler
 
 import (
@@ -19,7 +22,9 @@ import (
 	"github.com/seed-e9b80cf6/heartbeat/core/schedule"
 )
 
-// maxSleep bounds one wait so wall-clock jumps are noticed quickly.
+// maxSleep bounds one wait without a wall timer, so wall-clock jumps are
+// noticed quickly; a clock set back by more than this re-plans every
+// heartbeat.
 const maxSleep = time.Second
 
 // Job is one heartbeat's schedule.
@@ -133,6 +138,12 @@ func (s *Scheduler) Run(ctx context.Context, jobs []Job) {
 		add(j, now)
 	}
 	last := now
+	wt := s.wallTimer()
+	defer func() {
+		if wt != nil {
+			_ = wt.Close()
+		}
+	}()
 	for {
 		wait := maxSleep
 		now = s.now()
@@ -140,10 +151,31 @@ func (s *Scheduler) Run(ctx context.Context, jobs []Job) {
 			s.clockWentBack(h, last, now)
 		}
 		last = now
-		if h.Len() > 0 && h.peek().ok {
+		due := h.Len() > 0 && h.peek().ok
+		if due {
 			if d := h.peek().next.Sub(now); d < wait {
 				wait = d
 			}
+		}
+		// With a wall timer the loop sleeps until the next fire time, or
+		// for ever when none is planned, and wakes when the clock is set.
+		var woken <-chan struct{}
+		var after <-chan time.Time
+		if wt != nil && wait > 0 {
+			var at time.Time
+			if due {
+				at = h.peek().next
+			}
+			if err := wt.Arm(at); err != nil {
+				s.opts.Logger.Warn("cannot sleep until the next fire time; checking the clock every second instead", "error", err.Error())
+				_ = wt.Close()
+				wt = nil
+			} else {
+				woken = wt.C()
+			}
+		}
+		if wt == nil {
+			after = s.opts.Clock.After(wait)
 		}
 		if wait > 0 {
 			select {
@@ -153,7 +185,8 @@ func (s *Scheduler) Run(ctx context.Context, jobs []Job) {
 			case newJobs := <-s.update:
 				s.apply(h, byName, newJobs, add)
 				continue
-			case <-s.opts.Clock.After(wait):
+			case <-after:
+			case <-woken:
 			}
 		}
 		now = s.now()
@@ -161,6 +194,21 @@ func (s *Scheduler) Run(ctx context.Context, jobs []Job) {
 			s.fire(runCtx, &wg, h, h.peek(), now, false)
 		}
 	}
+}
+
+// wallTimer returns the clock's wall timer, or nil when it has none or it
+// cannot be made: then the loop sleeps at most maxSleep at a time.
+func (s *Scheduler) wallTimer() wallTimer {
+	c, ok := s.opts.Clock.(wallTimerClock)
+	if !ok {
+		return nil
+	}
+	wt, err := c.newWallTimer()
+	if err != nil {
+		s.opts.Logger.Debug("no wall-clock timer; checking the clock every second", "error", err.Error())
+		return nil
+	}
+	return wt
 }
 
 // now reads the wall clock. A monotonic clock reading is dropped: with one,

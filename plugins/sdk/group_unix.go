@@ -16,6 +16,9 @@ func exitOnTerminate(logger hclog.Logger) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM)
 	<-sigs
+	// SIGTERM often means the core is gone, and our stderr with it: a log
+	// line must not kill the plugin by SIGPIPE before it ends its processes.
+	signal.Ignore(syscall.SIGPIPE)
 	logger.Debug("terminated; ending the plugin's processes")
 	endProcessGroup()
 	os.Exit(0)

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
-	"time"
+	"syscall"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -14,10 +15,6 @@ import (
 // LogLevelEnv is the environment variable through which the core passes its
 // log level to plugins, so plugins do not produce lines the core would drop.
 const LogLevelEnv = "HEARTBEAT_PLUGIN_LOG_LEVEL"
-
-// parentPollInterval bounds how long a plugin outlives a core that died
-// without stopping it (SIGKILL, crash).
-const parentPollInterval = 250 * time.Millisecond
 
 // Serve runs t as a plugin process and never returns. Call it from main.
 // Nothing may be written to stdout before Serve: go-plugin's handshake uses it.
@@ -39,7 +36,7 @@ func serve(t Target, args []string, stderr io.Writer) int {
 	if logger.GetLevel() == hclog.NoLevel {
 		logger.SetLevel(hclog.Info)
 	}
-	go exitWhenOrphaned(logger, os.Getppid())
+	exitWhenOrphaned(logger, os.Getppid())
 	go exitOnTerminate(logger)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  handshake,
@@ -77,13 +74,17 @@ Then run "heartbeat plugins" to list the plugins heartbeat can see, and
 }
 
 // exitWhenOrphaned ends the plugin when the core that started it is gone:
-// go-plugin alone leaves plugins running when the core is killed.
+// go-plugin alone leaves plugins running when the core is killed. It waits
+// for the core's exit as an event where the system allows (see
+// watchParent), so an idle plugin does not wake up to check.
 func exitWhenOrphaned(logger hclog.Logger, parent int) {
-	for range time.Tick(parentPollInterval) {
-		if os.Getppid() != parent {
-			logger.Warn("the heartbeat core that started this plugin is gone; exiting")
-			endProcessGroup()
-			os.Exit(0)
-		}
-	}
+	how := watchParent(parent, func() {
+		// The core read our stderr: with it gone, a log line would kill
+		// the plugin by SIGPIPE before it ends its processes.
+		signal.Ignore(syscall.SIGPIPE)
+		logger.Warn("the heartbeat core that started this plugin is gone; exiting")
+		endProcessGroup()
+		os.Exit(0)
+	})
+	logger.Trace("watching the heartbeat core for its exit", "pid", parent, "by", how)
 }

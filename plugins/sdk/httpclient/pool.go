@@ -18,11 +18,14 @@ const (
 	// maxIdleConnsPerHost keeps connections open when many beats go to one
 	// host in the same second: with net/http's default of 2, all but two
 	// connections would be closed after each burst and opened again
-	// (a TCP and often a TLS handshake) at the next.
-	maxIdleConnsPerHost = 512
+	// (a TCP and often a TLS handshake) at the next. A burst of N beats
+	// over HTTP/1.1 uses N connections whatever this is; keeping them all
+	// (10,000 heartbeats each second to one host) costs their memory and
+	// saves N dials a second. HTTP/2 multiplexes them on a few.
+	maxIdleConnsPerHost = 16384
 	// maxIdleConns bounds the idle connections of one transport, all hosts
 	// together.
-	maxIdleConns = 4096
+	maxIdleConns = 16384
 	// idleConnTimeout is net/http's default: a connection idle this long
 	// is closed, so a plugin whose beats are far apart holds no connection
 	// (and no goroutine or timer for one) between them.
