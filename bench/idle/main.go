@@ -35,7 +35,7 @@ import (
 
 func main() {
 	duration := flag.Duration("duration", 60*time.Second, "measured window")
-	settle := flag.Duration("settle", 5*time.Second, "wait after the start-up beat before the window")
+	settle := flag.Duration("settle", 20*time.Second, "wait after the start-up beat before the window (heartbeat releases its start-up pages 15 s after it starts)")
 	jsonOut := flag.String("json", "", "also write the results to this JSON file")
 	keep := flag.Bool("keep", false, "keep the work directory (binaries, config, log)")
 	flag.Parse()

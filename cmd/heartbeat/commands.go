@@ -22,6 +22,7 @@ import (
 	"github.com/seed-e9b80cf6/heartbeat/core/metrics"
 	"github.com/seed-e9b80cf6/heartbeat/core/pluginhost"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/memtrim"
 )
 
 // duplicateSignalWindow: signals closer together than this count as one.
@@ -108,6 +109,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	go reloadOnHUP(runCtx, hups, c, d, m, guard, logger)
 	logger.Info("heartbeat started", "version", sdk.Version(), "config", cfg.File, "heartbeats", len(cfg.Heartbeats), "targets", len(cfg.Targets))
 	serviceStarted(ctx) // a Windows service reports Running from here
+	// Once start-up is over, its code need not stay resident (memtrim).
+	shed := time.AfterFunc(memtrim.AfterStartup, func() {
+		if n, err := memtrim.ShedStartupPages(); err != nil {
+			logger.Debug("start-up pages not released", "error", err.Error())
+		} else {
+			logger.Debug("start-up pages released", "mapped_bytes", n)
+		}
+	})
+	defer shed.Stop()
 	d.Run(runCtx)
 	logger.Info("heartbeat stopped")
 	return exitOK

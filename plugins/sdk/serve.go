@@ -7,9 +7,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/memtrim"
 )
 
 // LogLevelEnv is the environment variable through which the core passes its
@@ -38,6 +41,8 @@ func serve(t Target, args []string, stderr io.Writer) int {
 	}
 	exitWhenOrphaned(logger, os.Getppid())
 	go exitOnTerminate(logger)
+	// Once, when the handshake and the first Configure calls are over.
+	time.AfterFunc(memtrim.AfterStartup, func() { _, _ = memtrim.ShedStartupPages() })
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  handshake,
 		VersionedPlugins: pluginSets(t, logger),

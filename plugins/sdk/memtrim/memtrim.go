@@ -1,0 +1,18 @@
+// Package memtrim lets a long-running heartbeat process give back the
+// memory its start-up used and its steady state does not.
+//
+// Most of a heartbeat process's resident memory at rest is not heap but
+// its own executable: the code and tables that parsing the config,
+// starting plugins and the gRPC handshake ran once, mapped by the kernel
+// in large blocks. Those pages are clean copies of the file; after
+// start-up, ShedStartupPages tells the kernel it may drop them from the
+// process (MADV_PAGEOUT). What a beat needs is read back on the next beat
+// and stays; the rest no longer counts against the process.
+package memtrim
+
+import "time"
+
+// AfterStartup is when, after a process starts, its start-up is surely
+// over (config read, plugins started and configured, the start-up beat
+// sent) and ShedStartupPages is worth calling: once, not periodically.
+const AfterStartup = 15 * time.Second
