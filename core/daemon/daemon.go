@@ -72,11 +72,18 @@ type state struct {
 	// keeps working until the new config is known to be good.
 	instance     map[string]string
 	descriptions map[string]string
-	// heartbeats by name: each tick looks its heartbeat up.
-	heartbeats map[string]*config.Heartbeat
-	// schedules by heartbeat name: what each beat tells the plugins.
-	schedules  map[string]sdk.Schedule
+	// plans by heartbeat name: what each tick needs, worked out once.
+	plans      map[string]*beatPlan
 	generation int
+}
+
+// beatPlan is what every beat of one heartbeat uses: its definition, its
+// schedule as the plugins see it and its targets in force. It is read,
+// never changed, once the state is built.
+type beatPlan struct {
+	heartbeat *config.Heartbeat
+	schedule  sdk.Schedule
+	targets   []dispatch.Target
 }
 
 // Observer is told about every beat outcome and reload; metrics use it.
@@ -241,11 +248,7 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*
 	if err != nil {
 		return nil, err
 	}
-	st := &state{cfg: cfg, instance: map[string]string{}, descriptions: map[string]string{}, heartbeats: map[string]*config.Heartbeat{}, schedules: map[string]sdk.Schedule{}}
-	for _, hb := range cfg.Heartbeats {
-		st.heartbeats[hb.Name] = hb
-		st.schedules[hb.Name] = beatSchedule(hb)
-	}
+	st := &state{cfg: cfg, instance: map[string]string{}, descriptions: map[string]string{}, plans: map[string]*beatPlan{}}
 	if old != nil {
 		st.generation = old.generation + 1
 	}
@@ -335,6 +338,13 @@ func (d *Daemon) prepare(ctx context.Context, cfg *config.Config, old *state) (*
 		d.pending[pt.instance] = cancel
 		d.pendMu.Unlock()
 		go d.retry(ctx, pt)
+	}
+	for _, hb := range cfg.Heartbeats {
+		plan := &beatPlan{heartbeat: hb, schedule: beatSchedule(hb), targets: make([]dispatch.Target, 0, len(hb.Targets))}
+		for _, t := range hb.Targets {
+			plan.targets = append(plan.targets, dispatch.Target{Name: t, Instance: st.instance[t], Policy: dispatch.Policy(cfg.Targets[t].Delivery)})
+		}
+		st.plans[hb.Name] = plan
 	}
 	return st, nil
 }
@@ -550,17 +560,13 @@ func (d *Daemon) Reload(ctx context.Context, cfg *config.Config) error {
 }
 
 // beatTargets returns the heartbeat's definition and targets in force.
+// The targets are shared by every beat: read them, never change them.
 func (d *Daemon) beatTargets(name string) (*config.Heartbeat, sdk.Schedule, []dispatch.Target) {
-	st := d.current()
-	hb, ok := st.heartbeats[name]
+	plan, ok := d.current().plans[name]
 	if !ok {
 		return nil, sdk.Schedule{}, nil
 	}
-	targets := make([]dispatch.Target, 0, len(hb.Targets))
-	for _, t := range hb.Targets {
-		targets = append(targets, dispatch.Target{Name: t, Instance: st.instance[t], Policy: dispatch.Policy(st.cfg.Targets[t].Delivery)})
-	}
-	return hb, st.schedules[name], targets
+	return plan.heartbeat, plan.schedule, plan.targets
 }
 
 // beatSchedule is the heartbeat's schedule as the plugins see it: its

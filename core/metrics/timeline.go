@@ -79,6 +79,7 @@ func (m *Metrics) InForce(heartbeats map[string][]string) {
 		}
 	}
 	m.gone, m.inForce = gone, now
+	clear(m.delivered)
 	for pair := range gone {
 		m.beats.DeletePartialMatch(prometheus.Labels{"heartbeat": pair[0], "target": pair[1]})
 		if !targets[pair[1]] {

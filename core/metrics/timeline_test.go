@@ -64,8 +64,11 @@ func TestInForceDropsRemovedSeries(t *testing.T) {
 	m.InForce(map[string][]string{"svc": {"hc"}})
 	// A beat of a removed heartbeat still in flight at the reload.
 	m.Outcome(dispatch.Outcome{Heartbeat: "old", Target: "web", Signal: sdk.SignalSuccess})
+	// A kept pair counts on, across the reload, through its cached series.
+	m.Outcome(dispatch.Outcome{Heartbeat: "svc", Target: "hc", Signal: sdk.SignalSuccess})
+	m.Outcome(dispatch.Outcome{Heartbeat: "svc", Target: "hc", Signal: sdk.SignalSuccess})
 	_, body := scrape(t, m.Handler(fakeStatus{running: true}), "/metrics")
-	if !strings.Contains(body, `heartbeat_beats_total{heartbeat="svc",reason="",result="delivered",signal="success",target="hc"} 1`) {
+	if !strings.Contains(body, `heartbeat_beats_total{heartbeat="svc",reason="",result="delivered",signal="success",target="hc"} 3`) {
 		t.Errorf("the series of a kept target is gone:\n%s", grepLines(body, "heartbeat_beats_total"))
 	}
 	for _, gone := range []string{`target="kuma"`, `target="web"`, `heartbeat="old"`} {

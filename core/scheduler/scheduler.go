@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/seed-e9b80cf6/heartbeat/core/schedule"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/workpool"
 )
 
 // maxSleep bounds one wait without a wall timer, so wall-clock jumps are
@@ -80,7 +81,13 @@ type Scheduler struct {
 	// streak counts the ticks skipped in a row: only the first of a run
 	// of skips is logged as a warning.
 	streak map[string]uint64
+	// workers run the ticks: a tick's goroutine is reused by later ticks
+	// instead of growing a fresh stack through the beat's delivery.
+	workers *workpool.Pool
 }
+
+// idleTickWorkers is how many goroutines stay parked between ticks.
+const idleTickWorkers = 4096
 
 // New returns a scheduler; nothing fires until Run.
 func New(opts Options) *Scheduler {
@@ -90,7 +97,7 @@ func New(opts Options) *Scheduler {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	return &Scheduler{opts: opts, update: make(chan []Job), inFlight: map[string]bool{}, skipped: map[string]uint64{}, streak: map[string]uint64{}}
+	return &Scheduler{opts: opts, update: make(chan []Job), inFlight: map[string]bool{}, skipped: map[string]uint64{}, streak: map[string]uint64{}, workers: workpool.New(idleTickWorkers)}
 }
 
 type entry struct {
@@ -122,6 +129,7 @@ func (h entryHeap) peek() *entry  { return h[0] }
 // Run fires jobs until ctx is done, then waits up to Grace for ticks in
 // flight. Each job beats once at start, then on its schedule.
 func (s *Scheduler) Run(ctx context.Context, jobs []Job) {
+	defer s.workers.Close()
 	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRuns()
 	var wg sync.WaitGroup
@@ -288,7 +296,7 @@ func (s *Scheduler) fire(ctx context.Context, wg *sync.WaitGroup, h *entryHeap, 
 		s.opts.Logger.Info("previous beat finished; beating again", "heartbeat", e.job.Name, "skipped", streak)
 	}
 	wg.Add(1)
-	go func() {
+	s.workers.Go(func() {
 		defer wg.Done()
 		defer func() {
 			s.mu.Lock()
@@ -296,7 +304,7 @@ func (s *Scheduler) fire(ctx context.Context, wg *sync.WaitGroup, h *entryHeap, 
 			s.mu.Unlock()
 		}()
 		s.opts.Run(ctx, t)
-	}()
+	})
 }
 
 // plan sets e's next fire time after a fire due at prev that ran at now.

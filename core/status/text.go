@@ -20,6 +20,16 @@ func OneLine(s string, max int) string {
 	if max <= 0 {
 		return ""
 	}
+	if len(s) <= max && isOneLine(s) {
+		// The usual case, a target name or "200 OK": kept as it is, not
+		// copied, since every beat records a few of them.
+		return s
+	}
+	return oneLine(s, max)
+}
+
+// oneLine is OneLine without the shortcut for strings already one line.
+func oneLine(s string, max int) string {
 	var b strings.Builder
 	b.Grow(min(len(s), max))
 	space := false
@@ -44,6 +54,24 @@ func OneLine(s string, max int) string {
 		b.WriteString(piece)
 	}
 	return b.String()
+}
+
+// isOneLine reports that OneLine would return s unchanged: printable
+// ASCII, no space at either end, no two spaces in a row.
+func isOneLine(s string) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c > '~' || c == ' ' && s[i+1] == ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 // cut shortens s so that s plus the ellipsis fits in max bytes.

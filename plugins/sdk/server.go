@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	targetv1 "github.com/seed-e9b80cf6/heartbeat/plugins/sdk/proto/heartbeat/target/v1"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/workpool"
 )
 
 // server adapts a Target to the gRPC contract and keeps its instances.
@@ -20,13 +21,20 @@ type server struct {
 
 	mu        sync.RWMutex
 	instances map[string]Instance
+	// workers run the beats of Beats streams.
+	workers *workpool.Pool
 }
+
+// idleBeatWorkers is how many goroutines stay parked between beats for the
+// next ones: enough for a plugin serving thousands of heartbeats a second,
+// a few megabytes of stacks at most.
+const idleBeatWorkers = 4096
 
 func newServer(t Target, logger hclog.Logger) *server {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &server{target: t, logger: logger, instances: map[string]Instance{}}
+	return &server{target: t, logger: logger, instances: map[string]Instance{}, workers: workpool.New(idleBeatWorkers)}
 }
 
 func (s *server) Info(context.Context, *targetv1.InfoRequest) (*targetv1.InfoResponse, error) {

@@ -23,6 +23,12 @@ import (
 // make a plugin hold.
 const MaxBeatsInFlight = 16384
 
+// batchLinger is how long a Beats stream's sender, core or plugin side,
+// waits after the first beat or answer before sending, for the others of
+// the same moment to join it. It is small against the time a beat takes to
+// reach a monitoring tool.
+const batchLinger = time.Millisecond
+
 // beatStreams sends beats over one Beats stream per plugin process, opened
 // on the first beat and again after it broke, and falls back to unary Beat
 // calls for good once the plugin says it does not implement the stream.
@@ -187,11 +193,24 @@ func (s *beatStream) notify() {
 // send sends what is queued, all of it in one message, each time it is
 // woken, until the stream breaks.
 func (s *beatStream) send() {
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for {
 		select {
 		case <-s.done:
 			return
 		case <-s.wake:
+		}
+		// The scheduler hands over the beats due at one instant one by
+		// one: waiting a moment lets them travel in one message instead of
+		// one each, which costs both processes a write, a read and a
+		// wake-up per message.
+		linger.Reset(batchLinger)
+		select {
+		case <-s.done:
+			linger.Stop()
+			return
+		case <-linger.C:
 		}
 		s.mu.Lock()
 		batch := &targetv1.BeatsRequest{Beats: s.queue, Cancel: s.cancels}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -12,12 +13,19 @@ import (
 	targetv1 "github.com/seed-e9b80cf6/heartbeat/plugins/sdk/proto/heartbeat/target/v1"
 )
 
-// Beats delivers the beats of one stream, each in its own goroutine so a
-// slow monitoring tool delays no other beat, and sends the answers back as
-// they come, those ready together in one message.
+// Beats delivers the beats of one stream, each on a goroutine of its own
+// (reused from earlier beats) so a slow monitoring tool delays no other
+// beat, and sends the answers back as they come, those ready together in
+// one message.
 func (s *server) Beats(stream targetv1.TargetService_BeatsServer) error {
-	ctx, cancelAll := context.WithCancel(stream.Context())
+	// The beats' contexts hang off a fresh root cut when the stream ends,
+	// not off the stream's own context: that one carries a dozen gRPC
+	// values, and net/http looks values up in a request's context chain
+	// several times per request.
+	ctx, cancelAll := context.WithCancel(context.Background())
 	defer cancelAll()
+	stopWatch := context.AfterFunc(stream.Context(), cancelAll)
+	defer stopWatch()
 	out := newAnswerQueue()
 	sent := make(chan error, 1)
 	go func() { sent <- out.sendAll(stream.Send) }()
@@ -56,12 +64,12 @@ func (s *server) Beats(stream targetv1.TargetService_BeatsServer) error {
 			running[id] = cancel
 			mu.Unlock()
 			wg.Add(1)
-			go func() {
+			s.workers.Go(func() {
 				defer wg.Done()
 				detail, code := s.deliver(bctx, b.GetBeat())
 				stop(id)
 				out.push(&targetv1.BeatResult{Id: id, Code: uint32(code), Detail: detail})
-			}()
+			})
 		}
 	}
 	if !errors.Is(recvErr, io.EOF) {
@@ -116,7 +124,13 @@ func (q *answerQueue) notify() {
 // never block, and reports the failure at the end.
 func (q *answerQueue) sendAll(send func(*targetv1.BeatsResponse) error) error {
 	var failed error
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	for range q.wake {
+		// Answers come back as their requests end, a few at a time:
+		// waiting a moment sends those of the same moment together.
+		linger.Reset(batchLinger)
+		<-linger.C
 		q.mu.Lock()
 		batch, closed := q.pending, q.closed
 		q.pending = nil

@@ -225,6 +225,47 @@ func TestTransportKeepsConnectionsOfABurst(t *testing.T) {
 	}
 }
 
+// TestTransportBoundsConnectionsPerHost checks that a burst larger than
+// maxConnsPerHost opens no more connections than that to one host, and
+// that the requests beyond it wait for a connection and are delivered.
+func TestTransportBoundsConnectionsPerHost(t *testing.T) {
+	const burst = maxConnsPerHost + 20
+	var inFlight atomic.Int64
+	release := make(chan struct{})
+	srv, conns := newCountingServer(t, false, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		inFlight.Add(1)
+		<-release
+		_, _ = io.WriteString(w, "OK")
+	}))
+	c := mustNew(t, time.Minute, TLSSettings{}, WithPool(NewPool()))
+	errs := make(chan error, burst)
+	for range burst {
+		go func() { errs <- get(t, c, srv.URL) }()
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for inFlight.Load() < maxConnsPerHost {
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("only %d of %d requests reached the server within 60s", inFlight.Load(), maxConnsPerHost)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Give requests beyond the bound the chance to open more connections.
+	time.Sleep(200 * time.Millisecond)
+	if n := conns.opened.Load(); n > maxConnsPerHost {
+		t.Errorf("a burst of %d requests to one host opened %d connections, want at most %d", burst, n, maxConnsPerHost)
+	}
+	close(release)
+	for range burst {
+		if err := <-errs; err != nil {
+			t.Fatalf("a request waiting for a connection failed: %v", err)
+		}
+	}
+	if n := inFlight.Load(); n != burst {
+		t.Errorf("the server saw %d requests, want %d", n, burst)
+	}
+}
+
 func waitGroupOrFail(t *testing.T, wg *sync.WaitGroup, what string) {
 	t.Helper()
 	done := make(chan struct{})
