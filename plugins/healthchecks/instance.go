@@ -114,21 +114,24 @@ func query(rid string, create bool) string {
 func (in *instance) newRequest(method string, u *url.URL, body []byte) *http.Request {
 	// Without an empty port ("host:"), as http.NewRequest sends it.
 	u.Host = strings.TrimSuffix(u.Host, ":")
+	// Host stays empty: net/http then sends u.Host, where a Host set
+	// would make it copy the URL on every request. The headers are
+	// shared between beats: neither net/http nor httpclient.Do changes
+	// them.
 	req := &http.Request{
 		Method:     method,
 		URL:        u,
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
 		ProtoMinor: 1,
-		Host:       u.Host,
 	}
 	if len(body) == 0 {
-		req.Header = in.header.Clone()
+		req.Header = in.header
 		req.Body = http.NoBody
 		req.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
 		return req
 	}
-	req.Header = in.postHeader.Clone()
+	req.Header = in.postHeader
 	req.ContentLength = int64(len(body))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	req.Body, _ = req.GetBody()

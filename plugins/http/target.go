@@ -253,7 +253,13 @@ func newAddress(method, raw string) (address, error) {
 		// The error would quote the URL, which may hold a secret.
 		return address{}, errors.New("cannot build a request with this URL: " + redactParseError(err))
 	}
-	return address{url: req.URL, host: req.Host}, nil
+	a := address{url: req.URL, host: req.Host}
+	if a.host == a.url.Host {
+		// net/http sends the URL's host when Host is empty, and copies the
+		// URL on every request when it is not.
+		a.host = ""
+	}
+	return a, nil
 }
 
 // prepare builds the headers, Host and body every request sends.
@@ -286,7 +292,7 @@ func (i *instance) newRequest(a address) *http.Request {
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
 		ProtoMinor: 1,
-		Header:     i.header.Clone(),
+		Header:     i.header, // shared: neither net/http nor httpclient.Do changes it
 		Host:       a.host,
 	}
 	if i.host != "" {

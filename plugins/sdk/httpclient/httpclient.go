@@ -200,7 +200,14 @@ type Response struct {
 func Do(ctx context.Context, client *http.Client, req *http.Request) (Response, error) {
 	req = req.WithContext(ctx)
 	if req.Header.Get("User-Agent") == "" {
-		req.Header.Set("User-Agent", sdk.UserAgent())
+		// req's Header may be shared by the requests of many beats, which
+		// net/http only reads: the User-Agent goes on a copy.
+		h := make(http.Header, len(req.Header)+1)
+		for k, v := range req.Header {
+			h[k] = v
+		}
+		h.Set("User-Agent", sdk.UserAgent())
+		req.Header = h
 	}
 	resp, err := client.Do(req)
 	if err != nil {

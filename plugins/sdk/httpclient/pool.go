@@ -206,5 +206,8 @@ func newTransport(s TLSSettings, pem []byte) (*http.Transport, error) {
 	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	t.IdleConnTimeout = idleConnTimeout
 	t.MaxConnsPerHost = maxConnsPerHost
+	// Monitoring tools answer in a few bytes: asking for gzip would cost
+	// a header and a decompressor per request and save nothing.
+	t.DisableCompression = true
 	return t, nil
 }

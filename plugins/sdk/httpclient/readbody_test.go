@@ -2,11 +2,16 @@ package httpclient
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
 )
 
 func TestReadBody(t *testing.T) {
@@ -72,5 +77,30 @@ func TestReadBodyAllocatesOnceForAnnouncedLength(t *testing.T) {
 	})
 	if n != 1 {
 		t.Errorf("readBody of an announced 2-byte body allocates %v times, want 1", n)
+	}
+}
+
+// Do may be given a Header shared by the requests of many beats: it sets
+// the User-Agent on a copy, never on the caller's map.
+func TestDoLeavesTheHeaderAlone(t *testing.T) {
+	var gotUA string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotUA = r.UserAgent()
+	}))
+	t.Cleanup(srv.Close)
+	shared := http.Header{"X-Token": {"t"}}
+	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = shared
+	if _, err := Do(context.Background(), srv.Client(), req); err != nil {
+		t.Fatal(err)
+	}
+	if gotUA != sdk.UserAgent() {
+		t.Errorf("the server saw User-Agent %q, want %q", gotUA, sdk.UserAgent())
+	}
+	if len(shared) != 1 || shared.Get("User-Agent") != "" {
+		t.Errorf("Do changed the caller's header: %v", shared)
 	}
 }

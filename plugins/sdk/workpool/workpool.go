@@ -53,8 +53,7 @@ func (p *Pool) worker(f func()) {
 	for {
 		f()
 		f = nil // let f's captures be collected while parked
-		if p.idle.Add(1) > p.maxIdle {
-			p.idle.Add(-1)
+		if !p.park() {
 			return
 		}
 		select {
@@ -63,6 +62,19 @@ func (p *Pool) worker(f func()) {
 		case <-p.closed:
 			p.idle.Add(-1)
 			return
+		}
+	}
+}
+
+// park counts the caller idle; false when maxIdle are idle already.
+func (p *Pool) park() bool {
+	for {
+		n := p.idle.Load()
+		if n >= p.maxIdle {
+			return false
+		}
+		if p.idle.CompareAndSwap(n, n+1) {
+			return true
 		}
 	}
 }
