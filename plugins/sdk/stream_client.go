@@ -25,8 +25,9 @@ const MaxBeatsInFlight = 16384
 
 // batchLinger is how long a Beats stream's sender, core or plugin side,
 // waits after the first beat or answer before sending, for the others of
-// the same moment to join it. It is small against the time a beat takes to
-// reach a monitoring tool.
+// the same moment to join it, when other beats are under way (a burst). A
+// beat or answer with nothing else under way goes at once. It is small
+// against the time a beat takes to reach a monitoring tool.
 const batchLinger = time.Millisecond
 
 // beatStreams sends beats over one Beats stream per plugin process, opened
@@ -202,15 +203,17 @@ func (s *beatStream) send() {
 		case <-s.wake:
 		}
 		// The scheduler hands over the beats due at one instant one by
-		// one: waiting a moment lets them travel in one message instead of
-		// one each, which costs both processes a write, a read and a
-		// wake-up per message.
-		linger.Reset(batchLinger)
-		select {
-		case <-s.done:
-			linger.Stop()
-			return
-		case <-linger.C:
+		// one: while earlier ones are under way, waiting a moment lets the
+		// rest travel in one message instead of one each, which costs both
+		// processes a write, a read and a wake-up per message.
+		if s.burst() {
+			linger.Reset(batchLinger)
+			select {
+			case <-s.done:
+				linger.Stop()
+				return
+			case <-linger.C:
+			}
 		}
 		s.mu.Lock()
 		batch := &targetv1.BeatsRequest{Beats: s.queue, Cancel: s.cancels}
@@ -224,6 +227,14 @@ func (s *beatStream) send() {
 			return
 		}
 	}
+}
+
+// burst reports that beats sent earlier still wait for their answers:
+// more of the same moment are likely on their way.
+func (s *beatStream) burst() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.waiting) > len(s.queue)
 }
 
 // receive hands each answer to its beat; when the stream breaks, every

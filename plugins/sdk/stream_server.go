@@ -28,13 +28,18 @@ func (s *server) Beats(stream targetv1.TargetService_BeatsServer) error {
 	defer stopWatch()
 	out := newAnswerQueue()
 	sent := make(chan error, 1)
-	go func() { sent <- out.sendAll(stream.Send) }()
-
 	var (
 		mu      sync.Mutex
 		running = map[uint64]context.CancelFunc{}
 		wg      sync.WaitGroup
 	)
+	busy := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(running) > 0
+	}
+	go func() { sent <- out.sendAll(stream.Send, busy) }()
+
 	stop := func(id uint64) {
 		mu.Lock()
 		cancel := running[id]
@@ -122,15 +127,18 @@ func (q *answerQueue) notify() {
 // sendAll sends whatever is queued each time it is woken, until the queue
 // is closed and empty. After a failed send it keeps draining, so pushers
 // never block, and reports the failure at the end.
-func (q *answerQueue) sendAll(send func(*targetv1.BeatsResponse) error) error {
+func (q *answerQueue) sendAll(send func(*targetv1.BeatsResponse) error, busy func() bool) error {
 	var failed error
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
 	for range q.wake {
-		// Answers come back as their requests end, a few at a time:
-		// waiting a moment sends those of the same moment together.
-		linger.Reset(batchLinger)
-		<-linger.C
+		// Answers come back as their requests end, a few at a time: while
+		// other beats are under way, waiting a moment sends those of the
+		// same moment together. The last one goes at once.
+		if busy() {
+			linger.Reset(batchLinger)
+			<-linger.C
+		}
 		q.mu.Lock()
 		batch, closed := q.pending, q.closed
 		q.pending = nil
