@@ -72,7 +72,8 @@ type deliveredSeries struct {
 // New returns Metrics registered in a registry of their own.
 func New() *Metrics {
 	m := &Metrics{
-		registry: prometheus.NewRegistry(),
+		registry:  prometheus.NewRegistry(),
+		delivered: map[deliveredKey]deliveredSeries{},
 		beats: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "heartbeat_beats_total",
 			Help: "Beats by heartbeat, target, signal and result (delivered, failed or skipped); reason is the failure kind.",
@@ -115,16 +116,11 @@ func (m *Metrics) Outcome(o dispatch.Outcome) {
 	if gone {
 		return
 	}
-	signal := o.Signal.String()
-	switch {
-	case o.Skipped:
-		m.beats.WithLabelValues(o.Heartbeat, o.Target, signal, "skipped", "").Inc()
+	if o.Skipped {
+		m.beats.WithLabelValues(o.Heartbeat, o.Target, o.Signal.String(), "skipped", "").Inc()
 		return
-	case o.Err != nil:
-		m.beats.WithLabelValues(o.Heartbeat, o.Target, signal, "failed", o.Kind()).Inc()
-	default:
-		m.beats.WithLabelValues(o.Heartbeat, o.Target, signal, "delivered", "").Inc()
 	}
+	m.beats.WithLabelValues(o.Heartbeat, o.Target, o.Signal.String(), "failed", o.Kind()).Inc()
 	m.duration.WithLabelValues(o.Target).Observe(o.Duration.Seconds())
 }
 
@@ -143,9 +139,6 @@ func (m *Metrics) countDelivered(o dispatch.Outcome) {
 		series = deliveredSeries{
 			count:    m.beats.WithLabelValues(o.Heartbeat, o.Target, o.Signal.String(), "delivered", ""),
 			duration: m.duration.WithLabelValues(o.Target),
-		}
-		if m.delivered == nil {
-			m.delivered = map[deliveredKey]deliveredSeries{}
 		}
 		m.delivered[key] = series
 	}

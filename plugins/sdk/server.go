@@ -26,8 +26,9 @@ type server struct {
 }
 
 // idleBeatWorkers is how many goroutines stay parked between beats for the
-// next ones: enough for a plugin serving thousands of heartbeats a second,
-// a few megabytes of stacks at most.
+// next ones: the goroutines of a burst of thousands of beats. Their stacks
+// (tens of KB each once grown) stay allocated while parked; a plugin with
+// few beats parks few.
 const idleBeatWorkers = 4096
 
 func newServer(t Target, logger hclog.Logger) *server {
