@@ -26,57 +26,67 @@ func TestFirstAttemptGetsAUsableDeadline(t *testing.T) {
 		{name: "no timeout, deadline past", deadline: -time.Second, policy: Policy{Retries: 2, Backoff: time.Millisecond}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeDeliverer{beat: func(ctx context.Context, _ string, _ sdk.Beat) (sdk.Result, error) {
-				if err := ctx.Err(); err != nil {
-					return sdk.Result{}, err
+		for _, mode := range deliverModes {
+			t.Run(mode+"/"+tc.name, func(t *testing.T) {
+				f := &fakeDeliverer{beat: func(ctx context.Context, _ string, _ sdk.Beat) (sdk.Result, error) {
+					if err := ctx.Err(); err != nil {
+						return sdk.Result{}, err
+					}
+					return sdk.Result{Detail: "ok"}, nil
+				}}
+				d := dispatcherFor(mode, f, nil)
+				before := time.Now()
+				out := deliverWith(t, mode, d, context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: tc.policy}}, before.Add(tc.deadline))
+				if out[0].Err != nil || out[0].Attempts != 1 {
+					t.Fatalf("outcome %+v; want delivered at the first attempt", out[0])
 				}
-				return sdk.Result{Detail: "ok"}, nil
-			}}
-			d := newDispatcher(f, nil)
-			before := time.Now()
-			out := d.Deliver(context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: tc.policy}}, before.Add(tc.deadline))
-			if out[0].Err != nil || out[0].Attempts != 1 {
-				t.Fatalf("outcome %+v; want delivered at the first attempt", out[0])
-			}
-			c := f.callsTo("t")
-			if len(c) != 1 || c[0].deadline.Before(before.Add(minFirstWindow)) {
-				t.Errorf("first attempt ran with deadline %v, want at least %s after %v", c, minFirstWindow, before)
-			}
-		})
+				c := f.callsTo("t")
+				if len(c) != 1 || c[0].deadline.Before(before.Add(minFirstWindow)) {
+					t.Errorf("first attempt ran with deadline %v, want at least %s after %v", c, minFirstWindow, before)
+				}
+			})
+		}
 	}
 }
 
 // A deadline with time enough is kept: a hanging target is cut at the
 // heartbeat's next beat, not at its own (longer) timeout.
 func TestDeadlineWithTimeEnoughIsKept(t *testing.T) {
-	f := &fakeDeliverer{beat: func(ctx context.Context, _ string, _ sdk.Beat) (sdk.Result, error) {
-		return sdk.Result{Detail: "ok"}, nil
-	}}
-	d := newDispatcher(f, nil)
-	deadline := time.Now().Add(time.Hour)
-	d.Deliver(context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: Policy{Timeout: 2 * time.Hour}}}, deadline)
-	if c := f.callsTo("t"); len(c) != 1 || !c[0].deadline.Equal(deadline) {
-		t.Errorf("calls %+v, want one under the heartbeat's deadline %v", c, deadline)
+	for _, mode := range deliverModes {
+		t.Run(mode, func(t *testing.T) {
+			f := &fakeDeliverer{beat: func(ctx context.Context, _ string, _ sdk.Beat) (sdk.Result, error) {
+				return sdk.Result{Detail: "ok"}, nil
+			}}
+			d := dispatcherFor(mode, f, nil)
+			deadline := time.Now().Add(time.Hour)
+			deliverWith(t, mode, d, context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: Policy{Timeout: 2 * time.Hour}}}, deadline)
+			if c := f.callsTo("t"); len(c) != 1 || !c[0].deadline.Equal(deadline) {
+				t.Errorf("calls %+v, want one under the heartbeat's deadline %v", c, deadline)
+			}
+		})
 	}
 }
 
 // With a deadline already past, retries stay within the first attempt's
 // window: no attempt may run past it.
 func TestRetriesStayWithinTheWindowOfAPassedDeadline(t *testing.T) {
-	f := &fakeDeliverer{beat: func(context.Context, string, sdk.Beat) (sdk.Result, error) {
-		return sdk.Result{}, sdk.Temporary(errors.New("503 Service Unavailable"))
-	}}
-	d := newDispatcher(f, nil)
-	out := d.Deliver(context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: Policy{Timeout: time.Hour, Retries: 5, Backoff: time.Millisecond}}}, time.Now().Add(-time.Second))
-	after := time.Now()
-	if !strings.Contains(out[0].Err.Error(), "503") {
-		t.Errorf("outcome %+v; want its error kept", out[0])
-	}
-	for i, c := range f.callsTo("t") {
-		if c.deadline.After(after.Add(minFirstWindow)) {
-			t.Errorf("attempt %d may run until %v, past the window of %s", i+1, c.deadline, minFirstWindow)
-		}
+	for _, mode := range deliverModes {
+		t.Run(mode, func(t *testing.T) {
+			f := &fakeDeliverer{beat: func(context.Context, string, sdk.Beat) (sdk.Result, error) {
+				return sdk.Result{}, sdk.Temporary(errors.New("503 Service Unavailable"))
+			}}
+			d := dispatcherFor(mode, f, nil)
+			out := deliverWith(t, mode, d, context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: Policy{Timeout: time.Hour, Retries: 5, Backoff: time.Millisecond}}}, time.Now().Add(-time.Second))
+			after := time.Now()
+			if !strings.Contains(out[0].Err.Error(), "503") {
+				t.Errorf("outcome %+v; want its error kept", out[0])
+			}
+			for i, c := range f.callsTo("t") {
+				if c.deadline.After(after.Add(minFirstWindow)) {
+					t.Errorf("attempt %d may run until %v, past the window of %s", i+1, c.deadline, minFirstWindow)
+				}
+			}
+		})
 	}
 }
 

@@ -87,6 +87,7 @@ const remindEvery = time.Hour
 // does not flood the log.
 type Dispatcher struct {
 	deliverer Deliverer
+	starter   Starter // deliverer, when it is one
 	logger    hclog.Logger
 	sleep     func(ctx context.Context, d time.Duration) error
 	now       func() time.Time
@@ -134,7 +135,8 @@ func New(d Deliverer, logger hclog.Logger) *Dispatcher {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Dispatcher{deliverer: d, logger: logger, sleep: sleepCtx, now: time.Now, state: map[[2]string]*failing{}, delivered: map[[2]string]bool{}}
+	starter, _ := d.(Starter)
+	return &Dispatcher{deliverer: d, starter: starter, logger: logger, sleep: sleepCtx, now: time.Now, state: map[[2]string]*failing{}, delivered: map[[2]string]bool{}}
 }
 
 // Deliver sends b to every target concurrently and returns one outcome per

@@ -155,14 +155,20 @@ func TestSlowTargetDoesNotDelayOthers(t *testing.T) {
 }
 
 func TestAttemptTimeout(t *testing.T) {
+	for _, mode := range deliverModes {
+		t.Run(mode, func(t *testing.T) { testAttemptTimeout(t, mode) })
+	}
+}
+
+func testAttemptTimeout(t *testing.T, mode string) {
 	const timeout = 20 * time.Millisecond
 	f := &fakeDeliverer{beat: func(ctx context.Context, _ string, _ sdk.Beat) (sdk.Result, error) {
 		<-ctx.Done() // a plugin that never answers
 		return sdk.Result{}, sdk.Errorf(sdk.KindTemporary, "no answer from the plugin before the deadline")
 	}}
-	d := newDispatcher(f, nil)
+	d := dispatcherFor(mode, f, nil)
 	start := time.Now()
-	out := d.Deliver(context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: Policy{Timeout: timeout, Retries: 1, Backoff: time.Second}}}, time.Time{})
+	out := deliverWith(t, mode, d, context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: Policy{Timeout: timeout, Retries: 1, Backoff: time.Second}}}, time.Time{})
 	o := out[0]
 	if o.Err == nil || !strings.Contains(o.Err.Error(), "no answer within the timeout of 20ms") || sdk.KindOf(o.Err) != sdk.KindTemporary {
 		t.Errorf("err = %v (kind %s), want a temporary timeout error naming the timeout", o.Err, o.Kind())
@@ -182,15 +188,21 @@ func TestAttemptTimeout(t *testing.T) {
 }
 
 func TestZeroTimeoutLeavesOnlyTheDeadline(t *testing.T) {
+	for _, mode := range deliverModes {
+		t.Run(mode, func(t *testing.T) { testZeroTimeoutLeavesOnlyTheDeadline(t, mode) })
+	}
+}
+
+func testZeroTimeoutLeavesOnlyTheDeadline(t *testing.T, mode string) {
 	f := &fakeDeliverer{beat: func(ctx context.Context, _ string, _ sdk.Beat) (sdk.Result, error) {
 		if err := ctx.Err(); err != nil {
 			return sdk.Result{}, err
 		}
 		return sdk.Result{Detail: "ok"}, nil
 	}}
-	d := newDispatcher(f, nil)
+	d := dispatcherFor(mode, f, nil)
 	deadline := time.Now().Add(time.Hour)
-	out := d.Deliver(context.Background(), success(sdk.Beat{}), []Target{{Name: "t"}}, deadline)
+	out := deliverWith(t, mode, d, context.Background(), success(sdk.Beat{}), []Target{{Name: "t"}}, deadline)
 	if out[0].Err != nil {
 		t.Fatalf("err = %v; a zero Policy must still deliver", out[0].Err)
 	}
@@ -199,15 +211,18 @@ func TestZeroTimeoutLeavesOnlyTheDeadline(t *testing.T) {
 	}
 }
 
+// retryCase is one row of TestRetries.
+type retryCase struct {
+	name         string
+	errs         []error // one per attempt; nil delivers
+	retries      int
+	wantAttempts int
+	wantKind     string
+}
+
 func TestRetries(t *testing.T) {
 	plain := errors.New("connection refused")
-	tests := []struct {
-		name         string
-		errs         []error // one per attempt; nil delivers
-		retries      int
-		wantAttempts int
-		wantKind     string
-	}{
+	tests := []retryCase{
 		{name: "unmarked error is temporary and retried", errs: []error{plain, plain, plain, plain}, retries: 2, wantAttempts: 3, wantKind: "temporary"},
 		{name: "temporary then delivered", errs: []error{sdk.Temporary(plain), nil}, retries: 2, wantAttempts: 2},
 		{name: "not configured is retried", errs: []error{sdk.Errorf(sdk.KindNotConfigured, "unknown instance"), nil}, retries: 2, wantAttempts: 2},
@@ -219,48 +234,52 @@ func TestRetries(t *testing.T) {
 		{name: "delivered at once", errs: []error{nil}, retries: 2, wantAttempts: 1},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var n int
-			f := &fakeDeliverer{beat: func(_ context.Context, _ string, b sdk.Beat) (sdk.Result, error) {
-				err := tc.errs[n]
-				n++
-				if err != nil {
-					return sdk.Result{}, err
-				}
-				return sdk.Result{Detail: "200 OK"}, nil
-			}}
-			d := newDispatcher(f, nil)
-			var waits []time.Duration
-			d.sleep = func(_ context.Context, w time.Duration) error { waits = append(waits, w); return nil }
-			backoff := 100 * time.Millisecond
-			out := d.Deliver(context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: Policy{Timeout: time.Second, Retries: tc.retries, Backoff: backoff}}}, time.Now().Add(24*time.Hour))
-			o := out[0]
-			if o.Attempts != tc.wantAttempts || n != tc.wantAttempts {
-				t.Errorf("attempts = %d (deliverer called %d times), want %d", o.Attempts, n, tc.wantAttempts)
-			}
-			if o.Kind() != tc.wantKind {
-				t.Errorf("kind = %q (err %v), want %q", o.Kind(), o.Err, tc.wantKind)
-			}
-			if tc.wantKind == "" && o.Result.Detail != "200 OK" {
-				t.Errorf("result = %+v", o.Result)
-			}
-			for i, c := range f.callsTo("t") {
-				if c.beat.Attempt != i+1 || c.beat.Sequence != 7 || c.beat.Heartbeat != "hb" {
-					t.Errorf("call %d sent %+v; want attempt %d of the same beat", i, c.beat, i+1)
-				}
-			}
-			// One wait before each retry, doubling: backoff*2^i with jitter
-			// between half and all of it.
-			if len(waits) != tc.wantAttempts-1 {
-				t.Fatalf("waited %d times, want %d", len(waits), tc.wantAttempts-1)
-			}
-			for i, w := range waits {
-				base := backoff << i
-				if w < base/2 || w > base {
-					t.Errorf("wait %d = %s, want within [%s, %s]", i, w, base/2, base)
-				}
-			}
-		})
+		for _, mode := range deliverModes {
+			t.Run(mode+"/"+tc.name, func(t *testing.T) { testRetries(t, mode, tc) })
+		}
+	}
+}
+
+func testRetries(t *testing.T, mode string, tc retryCase) {
+	var n int
+	f := &fakeDeliverer{beat: func(_ context.Context, _ string, b sdk.Beat) (sdk.Result, error) {
+		err := tc.errs[n]
+		n++
+		if err != nil {
+			return sdk.Result{}, err
+		}
+		return sdk.Result{Detail: "200 OK"}, nil
+	}}
+	d := dispatcherFor(mode, f, nil)
+	var waits []time.Duration
+	d.sleep = func(_ context.Context, w time.Duration) error { waits = append(waits, w); return nil }
+	backoff := 100 * time.Millisecond
+	out := deliverWith(t, mode, d, context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: Policy{Timeout: time.Second, Retries: tc.retries, Backoff: backoff}}}, time.Now().Add(24*time.Hour))
+	o := out[0]
+	if o.Attempts != tc.wantAttempts || n != tc.wantAttempts {
+		t.Errorf("attempts = %d (deliverer called %d times), want %d", o.Attempts, n, tc.wantAttempts)
+	}
+	if o.Kind() != tc.wantKind {
+		t.Errorf("kind = %q (err %v), want %q", o.Kind(), o.Err, tc.wantKind)
+	}
+	if tc.wantKind == "" && o.Result.Detail != "200 OK" {
+		t.Errorf("result = %+v", o.Result)
+	}
+	for i, c := range f.callsTo("t") {
+		if c.beat.Attempt != i+1 || c.beat.Sequence != 7 || c.beat.Heartbeat != "hb" {
+			t.Errorf("call %d sent %+v; want attempt %d of the same beat", i, c.beat, i+1)
+		}
+	}
+	// One wait before each retry, doubling: backoff*2^i with jitter
+	// between half and all of it.
+	if len(waits) != tc.wantAttempts-1 {
+		t.Fatalf("waited %d times, want %d", len(waits), tc.wantAttempts-1)
+	}
+	for i, w := range waits {
+		base := backoff << i
+		if w < base/2 || w > base {
+			t.Errorf("wait %d = %s, want within [%s, %s]", i, w, base/2, base)
+		}
 	}
 }
 
@@ -277,40 +296,46 @@ func TestRetriesStopBeforeTheNextBeat(t *testing.T) {
 		{name: "retries fit before the next beat", deadline: 24 * time.Hour, backoff: time.Second, wantAttempts: 3},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeDeliverer{beat: func(context.Context, string, sdk.Beat) (sdk.Result, error) {
-				return sdk.Result{}, sdk.Temporary(errors.New("503 Service Unavailable"))
-			}}
-			d := newDispatcher(f, nil)
-			slept := 0
-			d.sleep = func(context.Context, time.Duration) error { slept++; return nil }
-			deadline := time.Now().Add(tc.deadline)
-			out := d.Deliver(context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: Policy{Timeout: time.Hour, Retries: 2, Backoff: tc.backoff}}}, deadline)
-			if out[0].Attempts != tc.wantAttempts || slept != tc.wantAttempts-1 {
-				t.Errorf("attempts %d, sleeps %d; want %d attempts", out[0].Attempts, slept, tc.wantAttempts)
-			}
-			if out[0].Kind() != "temporary" {
-				t.Errorf("the last error is lost: %v", out[0].Err)
-			}
-			for i, c := range f.callsTo("t") {
-				if c.deadline.IsZero() || c.deadline.After(deadline) {
-					t.Errorf("attempt %d may run until %v, past the next beat at %v", i+1, c.deadline, deadline)
+		for _, mode := range deliverModes {
+			t.Run(mode+"/"+tc.name, func(t *testing.T) {
+				f := &fakeDeliverer{beat: func(context.Context, string, sdk.Beat) (sdk.Result, error) {
+					return sdk.Result{}, sdk.Temporary(errors.New("503 Service Unavailable"))
+				}}
+				d := dispatcherFor(mode, f, nil)
+				slept := 0
+				d.sleep = func(context.Context, time.Duration) error { slept++; return nil }
+				deadline := time.Now().Add(tc.deadline)
+				out := deliverWith(t, mode, d, context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: Policy{Timeout: time.Hour, Retries: 2, Backoff: tc.backoff}}}, deadline)
+				if out[0].Attempts != tc.wantAttempts || slept != tc.wantAttempts-1 {
+					t.Errorf("attempts %d, sleeps %d; want %d attempts", out[0].Attempts, slept, tc.wantAttempts)
 				}
-			}
-		})
+				if out[0].Kind() != "temporary" {
+					t.Errorf("the last error is lost: %v", out[0].Err)
+				}
+				for i, c := range f.callsTo("t") {
+					if c.deadline.IsZero() || c.deadline.After(deadline) {
+						t.Errorf("attempt %d may run until %v, past the next beat at %v", i+1, c.deadline, deadline)
+					}
+				}
+			})
+		}
 	}
 }
 
 func TestDeadlineDuringBackoffEndsRetries(t *testing.T) {
-	f := &fakeDeliverer{beat: func(context.Context, string, sdk.Beat) (sdk.Result, error) {
-		return sdk.Result{}, sdk.Temporary(errors.New("503 Service Unavailable"))
-	}}
-	d := newDispatcher(f, nil)
-	// The next beat comes while waiting to retry.
-	d.sleep = func(context.Context, time.Duration) error { return context.DeadlineExceeded }
-	out := d.Deliver(context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: policy}}, time.Now().Add(time.Hour))
-	if out[0].Attempts != 1 || out[0].Err == nil || !strings.Contains(out[0].Err.Error(), "503") {
-		t.Errorf("outcome %+v; want one attempt with its error kept", out[0])
+	for _, mode := range deliverModes {
+		t.Run(mode, func(t *testing.T) {
+			f := &fakeDeliverer{beat: func(context.Context, string, sdk.Beat) (sdk.Result, error) {
+				return sdk.Result{}, sdk.Temporary(errors.New("503 Service Unavailable"))
+			}}
+			d := dispatcherFor(mode, f, nil)
+			// The next beat comes while waiting to retry.
+			d.sleep = func(context.Context, time.Duration) error { return context.DeadlineExceeded }
+			out := deliverWith(t, mode, d, context.Background(), success(sdk.Beat{}), []Target{{Name: "t", Policy: policy}}, time.Now().Add(time.Hour))
+			if out[0].Attempts != 1 || out[0].Err == nil || !strings.Contains(out[0].Err.Error(), "503") {
+				t.Errorf("outcome %+v; want one attempt with its error kept", out[0])
+			}
+		})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
@@ -94,6 +95,23 @@ func (c boundedClient) Beat(ctx context.Context, instance string, b sdk.Beat) (s
 	}
 	res.Detail = clip(res.Detail, maxPluginText)
 	return res, nil
+}
+
+// StartBeat starts a beat without waiting (sdk.BeatStarter), its answer
+// bounded as Beat's is.
+func (c boundedClient) StartBeat(instance string, b sdk.Beat, deadline time.Time, done func(sdk.Result, error)) (cut func(), ok bool) {
+	starter, ok := c.rpc.(sdk.BeatStarter)
+	if !ok {
+		return nil, false
+	}
+	return starter.StartBeat(instance, b, deadline, func(res sdk.Result, err error) {
+		if err != nil {
+			done(sdk.Result{}, boundError(err))
+			return
+		}
+		res.Detail = clip(res.Detail, maxPluginText)
+		done(res, nil)
+	})
 }
 
 func boundInfo(i sdk.Info) sdk.Info {

@@ -201,6 +201,21 @@ func (h *Host) Beat(ctx context.Context, instance string, b sdk.Beat) (sdk.Resul
 	return p.beat(ctx, instance, b)
 }
 
+// StartBeat starts a beat to instance without waiting for it
+// (sdk.BeatStarter): done gets the outcome once, as Beat would return it.
+// ok is false, and Beat is the way, unless the instance is configured and
+// its plugin runs and takes beats that way.
+func (h *Host) StartBeat(instance string, b sdk.Beat, deadline time.Time, done func(sdk.Result, error)) (cut func(), ok bool) {
+	h.mu.Lock()
+	p, ok := h.instances[instance]
+	_, waiting := h.pending[instance]
+	h.mu.Unlock()
+	if !ok || waiting {
+		return nil, false
+	}
+	return p.startBeat(instance, b, deadline, done)
+}
+
 // Forget drops an instance: it is no longer configured after a restart and
 // Beat no longer reaches it.
 func (h *Host) Forget(instance string) {
@@ -642,8 +657,15 @@ func (p *Plugin) beat(ctx context.Context, instance string, b sdk.Beat) (sdk.Res
 		return sdk.Result{}, err
 	}
 	res, err := rpc.Beat(ctx, instance, b)
+	return p.afterBeat(ctx, rpc, instance, b, res, err)
+}
+
+// afterBeat is what a beat's answer from rpc comes to: a plugin that no
+// longer knows the instance (it restarted between our check and the call)
+// has it configured again and gets the beat once more; a failure while the
+// process exits says so.
+func (p *Plugin) afterBeat(ctx context.Context, rpc sdk.Client, instance string, b sdk.Beat, res sdk.Result, err error) (sdk.Result, error) {
 	if err != nil && sdk.KindOf(err) == sdk.KindNotConfigured {
-		// The process restarted between our check and the call.
 		p.mu.Lock()
 		settings, ok := p.instances[instance]
 		p.mu.Unlock()
@@ -657,6 +679,39 @@ func (p *Plugin) beat(ctx context.Context, instance string, b sdk.Beat) (sdk.Res
 		return sdk.Result{}, sdk.Temporary(fmt.Errorf("plugin %s exited during the beat: %w", p.found.Name, err))
 	}
 	return res, err
+}
+
+// startBeat starts a beat without waiting for it, when the process runs
+// and its client can (sdk.BeatStarter). An answer that the plugin does not
+// know the instance is handled as Beat does, on a goroutine of its own, for
+// configuring the instance again waits on the plugin; that goroutine ends
+// by the deadline, cut or not.
+func (p *Plugin) startBeat(instance string, b sdk.Beat, deadline time.Time, done func(sdk.Result, error)) (cut func(), ok bool) {
+	p.mu.Lock()
+	var rpc sdk.Client
+	if !p.stopped && p.proc != nil && !p.proc.client.Exited() {
+		rpc = p.proc.rpc
+	}
+	p.mu.Unlock()
+	starter, ok := rpc.(sdk.BeatStarter)
+	if !ok {
+		return nil, false
+	}
+	return starter.StartBeat(instance, b, deadline, func(res sdk.Result, err error) {
+		if err == nil {
+			done(res, nil)
+			return
+		}
+		if sdk.KindOf(err) != sdk.KindNotConfigured {
+			done(p.afterBeat(context.Background(), rpc, instance, b, res, err))
+			return
+		}
+		go func() {
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			defer cancel()
+			done(p.afterBeat(ctx, rpc, instance, b, res, err))
+		}()
+	})
 }
 
 func (p *Plugin) isStopped() bool {

@@ -58,6 +58,11 @@ type Options struct {
 	// Run handles one tick. It runs in its own goroutine; a tick of a
 	// heartbeat whose previous tick still runs is skipped.
 	Run func(ctx context.Context, t Tick)
+	// Start, when set, is tried first: it begins a tick without blocking
+	// and reports that it took it, then calls done once the tick has ended
+	// (a tick still counts as running until then). A tick it does not take
+	// goes to Run.
+	Start func(ctx context.Context, t Tick, done func()) bool
 	// Grace is how long Run calls in flight may finish after the scheduler
 	// stops before their context is cancelled.
 	Grace time.Duration
@@ -296,13 +301,17 @@ func (s *Scheduler) fire(ctx context.Context, wg *sync.WaitGroup, h *entryHeap, 
 		s.opts.Logger.Info("previous beat finished; beating again", "heartbeat", e.job.Name, "skipped", streak)
 	}
 	wg.Add(1)
+	ended := func() {
+		s.mu.Lock()
+		delete(s.inFlight, t.Heartbeat)
+		s.mu.Unlock()
+		wg.Done()
+	}
+	if s.opts.Start != nil && s.opts.Start(ctx, t, ended) {
+		return
+	}
 	s.workers.Go(func() {
-		defer wg.Done()
-		defer func() {
-			s.mu.Lock()
-			delete(s.inFlight, t.Heartbeat)
-			s.mu.Unlock()
-		}()
+		defer ended()
 		s.opts.Run(ctx, t)
 	})
 }

@@ -120,6 +120,12 @@ var t0 = time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
 
 func start(t *testing.T, at time.Time, grace time.Duration, hook func(context.Context, Tick), jobs ...Job) *harness {
 	t.Helper()
+	return startWith(t, at, grace, hook, nil, jobs...)
+}
+
+// startWith is start with Options.Start set to begin.
+func startWith(t *testing.T, at time.Time, grace time.Duration, hook func(context.Context, Tick), begin func(context.Context, Tick, func()) bool, jobs ...Job) *harness {
+	t.Helper()
 	h := &harness{t: t, clk: newFakeClock(at), logs: &syncBuffer{}, done: make(chan struct{}), hook: hook, held: map[string]bool{}}
 	h.s = New(Options{
 		Clock:  h.clk,
@@ -134,6 +140,7 @@ func start(t *testing.T, at time.Time, grace time.Duration, hook func(context.Co
 				hook(ctx, tick)
 			}
 		},
+		Start: begin,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -87,4 +88,25 @@ func fromStatus(call string, err error) error {
 		}
 	}
 	return withKind(codeToKind(st.Code()), errors.New(msg))
+}
+
+// BeatStarter is a Client that can also start a beat without waiting for
+// it, which costs the host no goroutine while the plugin works. Clients
+// made by NewClient are BeatStarters.
+type BeatStarter interface {
+	// StartBeat sends b for instance, to be answered by deadline, and
+	// returns at once. done then gets the outcome exactly once, as Beat
+	// would have returned it (past the deadline: a deadline error), on a
+	// goroutine of the client's that also delivers other answers: it must
+	// not block. cut gives up on the beat (done gets a cancelled error,
+	// unless it already had the answer). ok is false when the beat cannot
+	// be started this way now (before the plugin has answered a beat over
+	// its stream, for a plugin without the stream, with too many beats in
+	// flight): nothing was sent, done is never called, and Beat is the way.
+	StartBeat(instance string, b Beat, deadline time.Time, done func(Result, error)) (cut func(), ok bool)
+}
+
+// StartBeat implements BeatStarter.
+func (c *grpcClient) StartBeat(instance string, b Beat, deadline time.Time, done func(Result, error)) (cut func(), ok bool) {
+	return c.streams.start(beatToProto(instance, b), deadline, done)
 }

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -63,22 +64,62 @@ func (c *beatStreams) beat(ctx context.Context, req *targetv1.BeatRequest, unary
 	if !ok {
 		return unary()
 	}
-	id, answer := s.submit(ctx, req)
+	answer := make(chan streamAnswer, 1)
+	id, err := s.submit(req, timeoutOf(ctx), time.Time{}, func(a streamAnswer) { answer <- a })
+	if err != nil {
+		return Result{}, err
+	}
 	select {
 	case a := <-answer:
-		switch {
-		case errors.Is(a.err, errUnsupported):
+		if errors.Is(a.err, errUnsupported) {
 			return unary()
-		case a.err != nil:
-			return Result{}, a.err
-		case codes.Code(a.res.GetCode()) != codes.OK:
-			return Result{}, fromStatus("beat", status.Error(codes.Code(a.res.GetCode()), a.res.GetDetail()))
 		}
-		return Result{Detail: a.res.GetDetail()}, nil
+		return a.result()
 	case <-ctx.Done():
 		s.abandon(id)
 		return Result{}, fromStatus("beat", status.FromContextError(ctx.Err()).Err())
 	}
+}
+
+// start sends req over the stream when one is open and has answered
+// before, and returns at once; done gets the answer exactly once, from the
+// stream's receiving goroutine, the deadline's timer or cut. false when
+// the beat cannot go that way now (no stream yet, a broken one, a plugin
+// without it, too many beats in flight): nothing was sent and done is
+// never called.
+func (c *beatStreams) start(req *targetv1.BeatRequest, deadline time.Time, done func(Result, error)) (cut func(), ok bool) {
+	if !c.answered.Load() {
+		return nil, false
+	}
+	c.mu.Lock()
+	s := c.stream
+	c.mu.Unlock()
+	if s == nil || s.broken() {
+		return nil, false
+	}
+	select {
+	case c.slots <- struct{}{}:
+	default:
+		return nil, false
+	}
+	id, err := s.submit(req, max(time.Until(deadline), time.Millisecond), deadline, func(a streamAnswer) {
+		<-c.slots
+		done(a.result())
+	})
+	if err != nil {
+		<-c.slots
+		return nil, false
+	}
+	return func() { s.cut(id) }, true
+}
+
+// timeoutOf is what is left of ctx's time, 0 when it has no deadline.
+func timeoutOf(ctx context.Context) time.Duration {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 0
+	}
+	return max(time.Until(deadline), time.Millisecond)
 }
 
 // current is the open stream, opening one when there is none or the last
@@ -118,12 +159,16 @@ type beatStream struct {
 
 	mu      sync.Mutex
 	nextID  uint64
-	waiting map[uint64]chan streamAnswer
+	waiting map[uint64]func(streamAnswer)
 	queue   []*targetv1.StreamedBeat
 	cancels []uint64
 	err     error // set once the stream broke
 	wake    chan struct{}
 	done    chan struct{}
+	// expiries are the deadlines of the beats started without a waiting
+	// goroutine (start), earliest first, all behind one timer.
+	expiries expiryHeap
+	expiry   *time.Timer
 }
 
 type streamAnswer struct {
@@ -131,14 +176,27 @@ type streamAnswer struct {
 	err error
 }
 
+// result is the answer as a Beat call would have returned it.
+func (a streamAnswer) result() (Result, error) {
+	switch {
+	case a.err != nil:
+		return Result{}, a.err
+	case codes.Code(a.res.GetCode()) != codes.OK:
+		return Result{}, fromStatus("beat", status.Error(codes.Code(a.res.GetCode()), a.res.GetDetail()))
+	}
+	return Result{Detail: a.res.GetDetail()}, nil
+}
+
 func newBeatStream(st targetv1.TargetService_BeatsClient, cancel context.CancelFunc, answered *atomic.Bool, unsupported func()) *beatStream {
 	s := &beatStream{
 		stream:  st,
 		cancel:  cancel,
-		waiting: map[uint64]chan streamAnswer{},
+		waiting: map[uint64]func(streamAnswer){},
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
+	s.expiry = time.AfterFunc(time.Hour, s.expire)
+	s.expiry.Stop()
 	go s.send()
 	go s.receive(answered, unsupported)
 	return s
@@ -150,27 +208,97 @@ func (s *beatStream) broken() bool {
 	return s.err != nil
 }
 
-// submit queues req and returns its id and where its answer will arrive.
-func (s *beatStream) submit(ctx context.Context, req *targetv1.BeatRequest) (uint64, chan streamAnswer) {
-	answer := make(chan streamAnswer, 1)
+// submit queues req, telling the plugin it has timeout (none when 0), and
+// returns its id; answer gets what becomes of it, once. With a deadline
+// the stream itself gives up on the beat then. The error is why the
+// stream broke: nothing was queued and answer is never called.
+func (s *beatStream) submit(req *targetv1.BeatRequest, timeout time.Duration, deadline time.Time, answer func(streamAnswer)) (uint64, error) {
 	sb := &targetv1.StreamedBeat{Beat: req}
-	if deadline, ok := ctx.Deadline(); ok {
-		sb.Timeout = durationpb.New(max(time.Until(deadline), time.Millisecond))
+	if timeout > 0 {
+		sb.Timeout = durationpb.New(timeout)
 	}
 	s.mu.Lock()
 	if s.err != nil {
 		err := s.err
 		s.mu.Unlock()
-		answer <- streamAnswer{err: err}
-		return 0, answer
+		return 0, err
 	}
 	s.nextID++
 	sb.Id = s.nextID
 	s.waiting[sb.Id] = answer
 	s.queue = append(s.queue, sb)
+	if !deadline.IsZero() {
+		heap.Push(&s.expiries, expiring{at: deadline, id: sb.Id})
+		if s.expiries[0].id == sb.Id {
+			s.expiry.Reset(time.Until(deadline))
+		}
+	}
 	s.mu.Unlock()
 	s.notify()
-	return sb.Id, answer
+	return sb.Id, nil
+}
+
+// expire gives up on the started beats whose deadline has come, as a Beat
+// call's context would, and tells the plugin.
+func (s *beatStream) expire() {
+	now := time.Now()
+	var expired []func(streamAnswer)
+	s.mu.Lock()
+	for len(s.expiries) > 0 && !s.expiries[0].at.After(now) {
+		e := heap.Pop(&s.expiries).(expiring)
+		if answer, ok := s.waiting[e.id]; ok && s.err == nil {
+			delete(s.waiting, e.id)
+			s.cancels = append(s.cancels, e.id)
+			expired = append(expired, answer)
+		}
+	}
+	if len(s.expiries) > 0 {
+		s.expiry.Reset(time.Until(s.expiries[0].at))
+	}
+	s.mu.Unlock()
+	if len(expired) == 0 {
+		return
+	}
+	s.notify()
+	err := fromStatus("beat", status.FromContextError(context.DeadlineExceeded).Err())
+	for _, answer := range expired {
+		answer(streamAnswer{err: err})
+	}
+}
+
+// cut gives up on a started beat, as a Beat call whose context is
+// cancelled would, and tells the plugin.
+func (s *beatStream) cut(id uint64) {
+	s.mu.Lock()
+	answer, ok := s.waiting[id]
+	if ok && s.err == nil {
+		delete(s.waiting, id)
+		s.cancels = append(s.cancels, id)
+	}
+	s.mu.Unlock()
+	if ok {
+		s.notify()
+		answer(streamAnswer{err: fromStatus("beat", status.FromContextError(context.Canceled).Err())})
+	}
+}
+
+// expiring is a started beat's deadline.
+type expiring struct {
+	at time.Time
+	id uint64
+}
+
+type expiryHeap []expiring
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiring)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
 }
 
 // abandon forgets a beat whose caller gave up, and tells the plugin.
@@ -218,6 +346,9 @@ func (s *beatStream) send() {
 		s.mu.Lock()
 		batch := &targetv1.BeatsRequest{Beats: s.queue, Cancel: s.cancels}
 		s.queue, s.cancels = nil, nil
+		if len(batch.Cancel) > 0 {
+			batch.Beats, batch.Cancel = s.dropAbandoned(batch.Beats, batch.Cancel)
+		}
 		s.mu.Unlock()
 		if len(batch.Beats) == 0 && len(batch.Cancel) == 0 {
 			continue
@@ -227,6 +358,35 @@ func (s *beatStream) send() {
 			return
 		}
 	}
+}
+
+// dropAbandoned leaves out of a batch the beats given up before they were
+// sent, and their cancels: the plugin never hears of them. A cancel in the
+// same message as its beat could reach a plugin before the beat does, and
+// the beat would then run to its timeout. s.mu is held.
+func (s *beatStream) dropAbandoned(beats []*targetv1.StreamedBeat, cancels []uint64) ([]*targetv1.StreamedBeat, []uint64) {
+	var dropped map[uint64]bool
+	kept := beats[:0]
+	for _, sb := range beats {
+		if _, ok := s.waiting[sb.Id]; ok {
+			kept = append(kept, sb)
+			continue
+		}
+		if dropped == nil {
+			dropped = map[uint64]bool{}
+		}
+		dropped[sb.Id] = true
+	}
+	if dropped == nil {
+		return kept, cancels
+	}
+	keptCancels := cancels[:0]
+	for _, id := range cancels {
+		if !dropped[id] {
+			keptCancels = append(keptCancels, id)
+		}
+	}
+	return kept, keptCancels
 }
 
 // burst reports that beats sent earlier still wait for their answers:
@@ -251,14 +411,23 @@ func (s *beatStream) receive(everAnswered *atomic.Bool, unsupported func()) {
 			answered = true
 			everAnswered.Store(true)
 		}
+		// The answers are handed over outside the lock: a started beat's
+		// done may start its next attempt on this stream.
+		results := resp.GetResults()
+		answers := make([]func(streamAnswer), len(results))
 		s.mu.Lock()
-		for _, r := range resp.GetResults() {
-			if ch, ok := s.waiting[r.GetId()]; ok {
+		for i, r := range results {
+			if answer, ok := s.waiting[r.GetId()]; ok {
 				delete(s.waiting, r.GetId())
-				ch <- streamAnswer{res: r}
+				answers[i] = answer
 			}
 		}
 		s.mu.Unlock()
+		for i, answer := range answers {
+			if answer != nil {
+				answer(streamAnswer{res: results[i]})
+			}
+		}
 	}
 }
 
@@ -280,10 +449,12 @@ func (s *beatStream) fail(err error, answered bool, unsupported func()) {
 	s.mu.Lock()
 	s.err = reason
 	waiting := s.waiting
-	s.waiting = map[uint64]chan streamAnswer{}
+	s.waiting = map[uint64]func(streamAnswer){}
+	s.expiries = nil
+	s.expiry.Stop()
 	s.mu.Unlock()
-	for _, ch := range waiting {
-		ch <- streamAnswer{err: reason}
+	for _, answer := range waiting {
+		answer(streamAnswer{err: reason})
 	}
 	close(s.done)
 	s.cancel()

@@ -23,6 +23,7 @@ import (
 // others fail with the kind they are named after.
 type streamTarget struct {
 	gate     chan struct{}
+	hanging  atomic.Int32 // "hang" beats begun
 	canceled atomic.Int32
 }
 
@@ -44,6 +45,7 @@ func (i *streamInstance) Beat(ctx context.Context, b Beat) (Result, error) {
 	case strings.HasPrefix(i.name, "ok"):
 		return Result{Detail: fmt.Sprintf("%s #%d", i.name, b.Sequence)}, nil
 	case i.name == "hang":
+		i.t.hanging.Add(1)
 		<-ctx.Done()
 		i.t.canceled.Add(1)
 		return Result{}, ctx.Err()
