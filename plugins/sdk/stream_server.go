@@ -18,21 +18,33 @@ import (
 // beat, and sends the answers back as they come, those ready together in
 // one message.
 func (s *server) Beats(stream targetv1.TargetService_BeatsServer) error {
-	// The beats' contexts hang off a fresh root cut when the stream ends,
-	// not off the stream's own context: that one carries a dozen gRPC
-	// values, and net/http looks values up in a request's context chain
-	// several times per request.
-	ctx, cancelAll := context.WithCancel(context.Background())
-	defer cancelAll()
-	stopWatch := context.AfterFunc(stream.Context(), cancelAll)
-	defer stopWatch()
+	// Each beat's context is a root of its own, cut through running when
+	// the stream ends, not a child of the stream's context: that one
+	// carries a dozen gRPC values, which net/http looks up several times a
+	// request, and a shared parent would put every beat's start and end
+	// behind one lock.
 	out := newAnswerQueue()
 	sent := make(chan error, 1)
 	var (
 		mu      sync.Mutex
 		running = map[uint64]context.CancelFunc{}
+		ended   bool // the stream is over: cut every beat
 		wg      sync.WaitGroup
 	)
+	cutAll := func() {
+		mu.Lock()
+		ended = true
+		cancels := make([]context.CancelFunc, 0, len(running))
+		for _, cancel := range running {
+			cancels = append(cancels, cancel)
+		}
+		mu.Unlock()
+		for _, cancel := range cancels {
+			cancel()
+		}
+	}
+	stopWatch := context.AfterFunc(stream.Context(), cutAll)
+	defer stopWatch()
 	busy := func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -60,13 +72,17 @@ func (s *server) Beats(stream targetv1.TargetService_BeatsServer) error {
 			stop(id)
 		}
 		for _, b := range req.GetBeats() {
-			bctx, cancel := context.WithCancel(ctx)
+			bctx, cancel := context.WithCancel(context.Background())
 			if t := b.GetTimeout(); t != nil {
-				bctx, cancel = context.WithTimeout(ctx, t.AsDuration())
+				bctx, cancel = context.WithTimeout(context.Background(), t.AsDuration())
 			}
 			id := b.GetId()
 			mu.Lock()
-			running[id] = cancel
+			if ended {
+				cancel()
+			} else {
+				running[id] = cancel
+			}
 			mu.Unlock()
 			wg.Add(1)
 			s.workers.Go(func() {
@@ -79,7 +95,7 @@ func (s *server) Beats(stream targetv1.TargetService_BeatsServer) error {
 	}
 	if !errors.Is(recvErr, io.EOF) {
 		// The core went away: nobody waits for the answers.
-		cancelAll()
+		cutAll()
 	}
 	wg.Wait()
 	out.close()
