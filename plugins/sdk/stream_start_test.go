@@ -190,3 +190,15 @@ func TestStartBeatStreamBreaks(t *testing.T) {
 		t.Error("StartBeat was taken on a broken stream")
 	}
 }
+
+// When the core goes away, the plugin cuts the beats it is delivering,
+// even one without a timeout.
+func TestBeatStreamServerCutsBeatsWhenTheCoreGoes(t *testing.T) {
+	target := &streamTarget{}
+	c, stop := dialStream(t, newServer(target, nil))
+	configureAll(t, c, "hang")
+	go func() { _, _ = c.Beat(context.Background(), "hang", Beat{Signal: SignalSuccess}) }()
+	waitUntil(t, func() bool { return target.hanging.Load() == 1 }, "the beat never reached the plugin")
+	go stop()
+	waitUntil(t, func() bool { return target.canceled.Load() == 1 }, "the plugin's beat was not cut when the core went away")
+}
