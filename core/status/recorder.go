@@ -98,7 +98,7 @@ func (r *Recorder) Configure(specs []HeartbeatSpec) {
 		}
 		h, ok := r.byName[key]
 		if !ok {
-			h = &hbState{key: key, state: StatePending, ring: make([]Beat, 0, r.opts.MaxBeats)}
+			h = &hbState{key: key, state: StatePending, }
 		}
 		h.spec = boundSpec(spec)
 		spec = h.spec
@@ -173,9 +173,17 @@ func (r *Recorder) Skipped(name string, sequence uint64, scheduledAt time.Time) 
 	h.push(Beat{Sequence: sequence, ScheduledAt: scheduledAt, StartedAt: now, FinishedAt: now, Outcome: OutcomeSkipped, Deliveries: []Delivery{}}, r.opts.MaxBeats)
 }
 
-// push appends b to the ring, dropping the oldest beat when it is full.
-func (h *hbState) push(b Beat, max int) {
-	if len(h.ring) < max {
+// push appends b to the ring, dropping the oldest beat when it holds
+// limit. The ring grows as beats come, up to limit and no further: a
+// heartbeat that beats hourly does not hold room for 60 beats from its
+// start, nor do ten thousand heartbeats before their first minute.
+func (h *hbState) push(b Beat, limit int) {
+	if len(h.ring) < limit {
+		if len(h.ring) == cap(h.ring) {
+			grown := make([]Beat, len(h.ring), min(max(2*cap(h.ring), 4), limit))
+			copy(grown, h.ring)
+			h.ring = grown
+		}
 		h.ring = append(h.ring, b)
 		return
 	}

@@ -413,3 +413,31 @@ func TestBeginUnknownHeartbeat(t *testing.T) {
 		t.Errorf("a discarded beat was filed: %+v", h)
 	}
 }
+
+// The ring grows with the beats, never past its limit, and always holds
+// the latest ones, oldest first.
+func TestRingGrowsToItsLimit(t *testing.T) {
+	const limit = 6
+	for _, n := range []int{0, 1, 3, 4, 5, 6, 7, 13} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			var h hbState
+			for i := range n {
+				h.push(Beat{Sequence: uint64(i + 1)}, limit)
+				if cap(h.ring) > limit {
+					t.Fatalf("after %d beats the ring has room for %d, over its limit %d", i+1, cap(h.ring), limit)
+				}
+			}
+			var got []uint64
+			for i := range h.ring {
+				got = append(got, h.ring[(h.head+i)%len(h.ring)].Sequence)
+			}
+			var want []uint64
+			for seq := max(n-limit, 0) + 1; seq <= n; seq++ {
+				want = append(want, uint64(seq))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("ring holds %v, want %v", got, want)
+			}
+		})
+	}
+}
