@@ -98,7 +98,7 @@ func (r *Recorder) Configure(specs []HeartbeatSpec) {
 		}
 		h, ok := r.byName[key]
 		if !ok {
-			h = &hbState{key: key, state: StatePending, }
+			h = &hbState{key: key, state: StatePending}
 		}
 		h.spec = boundSpec(spec)
 		spec = h.spec
