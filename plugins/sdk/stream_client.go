@@ -66,7 +66,11 @@ func (c *beatStreams) beat(ctx context.Context, req *targetv1.BeatRequest, unary
 	}
 	answer := make(chan streamAnswer, 1)
 	id, err := s.submit(req, timeoutOf(ctx), time.Time{}, func(a streamAnswer) { answer <- a })
-	if err != nil {
+	switch {
+	case errors.Is(err, errUnsupported):
+		// The stream broke between current and submit: the plugin has none.
+		return unary()
+	case err != nil:
 		return Result{}, err
 	}
 	select {

@@ -202,3 +202,33 @@ func TestBeatStreamServerCutsBeatsWhenTheCoreGoes(t *testing.T) {
 	go stop()
 	waitUntil(t, func() bool { return target.canceled.Load() == 1 }, "the plugin's beat was not cut when the core went away")
 }
+
+// Many first beats at once to a plugin without the stream all fall back
+// to Beat calls, those that reached the stream before it broke included.
+func TestBeatStreamFallsBackToUnaryUnderABurst(t *testing.T) {
+	impl := &unaryOnly{s: newServer(&streamTarget{}, nil)}
+	c, _ := dialStream(t, impl)
+	configureAll(t, c, "ok-1")
+	const n = 50
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			res, err := c.Beat(context.Background(), "ok-1", Beat{Signal: SignalSuccess, Sequence: uint64(i)})
+			if err == nil && res.Detail != fmt.Sprintf("ok-1 #%d", i) {
+				err = fmt.Errorf("beat %d answered %q", i, res.Detail)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if got := impl.beats.Load(); got != n {
+		t.Errorf("%d Beat calls, want %d", got, n)
+	}
+}
