@@ -31,6 +31,12 @@ const MaxBeatsInFlight = 16384
 // against the time a beat takes to reach a monitoring tool.
 const batchLinger = time.Millisecond
 
+// expirySlack is how late a stream may give up on a started beat after its
+// deadline. A plugin ends a beat at its timeout itself (it is told it);
+// the stream's own expiry is the backstop for one that does not, and the
+// slack lets one timer serve the deadlines of a few milliseconds together.
+const expirySlack = 10 * time.Millisecond
+
 // beatStreams sends beats over one Beats stream per plugin process, opened
 // on the first beat and again after it broke, and falls back to unary Beat
 // calls for good once the plugin says it does not implement the stream.
@@ -234,7 +240,7 @@ func (s *beatStream) submit(req *targetv1.BeatRequest, timeout time.Duration, de
 	if !deadline.IsZero() {
 		heap.Push(&s.expiries, expiring{at: deadline, id: sb.Id})
 		if s.expiries[0].id == sb.Id {
-			s.expiry.Reset(time.Until(deadline))
+			s.expiry.Reset(time.Until(deadline) + expirySlack)
 		}
 	}
 	s.mu.Unlock()
@@ -257,7 +263,7 @@ func (s *beatStream) expire() {
 		}
 	}
 	if len(s.expiries) > 0 {
-		s.expiry.Reset(time.Until(s.expiries[0].at))
+		s.expiry.Reset(time.Until(s.expiries[0].at) + expirySlack)
 	}
 	s.mu.Unlock()
 	if len(expired) == 0 {
@@ -425,6 +431,12 @@ func (s *beatStream) receive(everAnswered *atomic.Bool, unsupported func()) {
 				delete(s.waiting, r.GetId())
 				answers[i] = answer
 			}
+		}
+		if len(s.waiting) == 0 && len(s.expiries) > 0 {
+			// Every deadline left belongs to a beat already answered:
+			// nothing to wake up for.
+			s.expiries = s.expiries[:0]
+			s.expiry.Stop()
 		}
 		s.mu.Unlock()
 		for i, answer := range answers {

@@ -89,6 +89,10 @@ func TestStartBeatAnswers(t *testing.T) {
 			t.Errorf("beat %d: %+v, %v; want %q", i, got.res, got.err, want)
 		}
 	}
+	// With every beat answered, no deadline is left to wake the stream.
+	if n := streamExpiries(c); n != 0 {
+		t.Errorf("%d deadlines kept after every beat was answered", n)
+	}
 	for _, name := range []string{"permanent", "notfound"} {
 		t.Run(name, func(t *testing.T) {
 			_, wait := startBeat(t, c, name, Beat{Signal: SignalSuccess}, deadline)
@@ -99,6 +103,16 @@ func TestStartBeatAnswers(t *testing.T) {
 			}
 		})
 	}
+}
+
+func streamExpiries(c Client) int {
+	s := c.(*grpcClient).streams
+	s.mu.Lock()
+	st := s.stream
+	s.mu.Unlock()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.expiries)
 }
 
 // A started beat whose tool hangs ends at its deadline with the deadline
