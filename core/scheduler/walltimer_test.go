@@ -70,13 +70,20 @@ func (t fakeWallTimer) C() <-chan struct{} { return t.c.c }
 func (t fakeWallTimer) Close() error       { close(t.c.closed); return nil }
 
 // runWall runs a scheduler on c with jobs; ticks receives every tick.
+// Each tick has ended before it is received: a tick still running when
+// the test moves the clock would make the scheduler skip the next one.
 func runWall(t *testing.T, c *wallClock, jobs ...Job) (ticks chan Tick, logs *syncBuffer, stop func()) {
 	t.Helper()
 	ticks, logs = make(chan Tick, 100), &syncBuffer{}
 	s := New(Options{
 		Clock:  c,
 		Logger: hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug}),
-		Run:    func(_ context.Context, tk Tick) { ticks <- tk },
+		Run:    func(context.Context, Tick) { t.Error("a tick went to Run, not Start") },
+		Start: func(_ context.Context, tk Tick, done func()) bool {
+			done()
+			ticks <- tk
+			return true
+		},
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
