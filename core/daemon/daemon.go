@@ -608,11 +608,8 @@ func (d *Daemon) startBeat(ctx context.Context, t scheduler.Tick, done func()) b
 		return false
 	}
 	rec := d.recorder.Begin(t.Heartbeat, t.Sequence, t.ScheduledAt)
-	b := sdk.Beat{Heartbeat: hb.Name, Signal: sdk.SignalSuccess, Sequence: t.Sequence, ScheduledAt: t.ScheduledAt, Schedule: sched}
-	d.dispatcher.Start(ctx, b, targets, deliveryDeadline(t.Next), func(outcomes []dispatch.Outcome) {
-		for _, o := range outcomes {
-			d.observer.Outcome(o)
-		}
+	d.dispatcher.Start(ctx, successBeat(hb, sched, t), targets, deliveryDeadline(t.Next), func(outcomes []dispatch.Outcome) {
+		d.observe(outcomes)
 		recordOutcomes(rec, outcomes)
 		rec.Finish()
 		done()
@@ -626,7 +623,7 @@ func (d *Daemon) beatWith(ctx context.Context, t scheduler.Tick, disp *dispatch.
 	if hb == nil {
 		return nil
 	}
-	b := sdk.Beat{Heartbeat: hb.Name, Signal: sdk.SignalSuccess, Sequence: t.Sequence, ScheduledAt: t.ScheduledAt, Schedule: sched}
+	b := successBeat(hb, sched, t)
 	var outcomes []dispatch.Outcome
 	if hb.Check != nil {
 		b.RunID = newRunID()
@@ -713,10 +710,21 @@ func longestTimeout(targets []dispatch.Target) time.Duration {
 
 func (d *Daemon) deliver(ctx context.Context, disp *dispatch.Dispatcher, b sdk.Beat, targets []dispatch.Target, next time.Time) []dispatch.Outcome {
 	outcomes := disp.Deliver(ctx, b, targets, next)
+	d.observe(outcomes)
+	return outcomes
+}
+
+// observe hands each outcome to the observer (metrics).
+func (d *Daemon) observe(outcomes []dispatch.Outcome) {
 	for _, o := range outcomes {
 		d.observer.Outcome(o)
 	}
-	return outcomes
+}
+
+// successBeat is tick t's success signal of hb: the beat sent when there
+// is no health check, and the one a check's result turns into.
+func successBeat(hb *config.Heartbeat, sched sdk.Schedule, t scheduler.Tick) sdk.Beat {
+	return sdk.Beat{Heartbeat: hb.Name, Signal: sdk.SignalSuccess, Sequence: t.Sequence, ScheduledAt: t.ScheduledAt, Schedule: sched}
 }
 
 // newRunID returns a random UUID (version 4): Healthchecks, for one,

@@ -196,15 +196,14 @@ func (d *Dispatcher) deliverOne(ctx context.Context, b sdk.Beat, t Target, deadl
 		timedOut := o.Err != nil && pastDeadline(attemptCtx) && ctx.Err() == nil && !pastDeadline(ctx)
 		cancel()
 		if timedOut {
-			o.Err = sdk.Temporary(fmt.Errorf("no answer within the timeout of %s: %w", t.Policy.Timeout, o.Err))
+			o.Err = timeoutError(t.Policy.Timeout, o.Err)
 		}
 		if o.Err == nil || !sdk.KindOf(o.Err).Retryable() || attempt > t.Policy.Retries || ctx.Err() != nil {
 			break
 		}
 		// Jitter (half the backoff, or up to all of it) keeps many
-		// heartbeats from retrying in step. rand.N panics on n <= 0.
-		backoff = max(backoff, 0)
-		wait := backoff/2 + rand.N(backoff/2+1)
+		// heartbeats from retrying in step.
+		wait := retryWait(backoff)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait+t.Policy.Timeout/4 {
 			break // the next beat is due before a retry could finish
 		}
@@ -288,6 +287,18 @@ func (d *Dispatcher) report(o Outcome) {
 // logArgs are the fields every log line about an outcome has.
 func (d *Dispatcher) logArgs(o Outcome) []any {
 	return []any{"heartbeat", o.Heartbeat, "target", o.Target, "signal", o.Signal.String(), "attempts", o.Attempts, "duration", o.Duration.Round(time.Millisecond)}
+}
+
+// retryWait is the wait before a retry after backoff: half of it, or up
+// to all of it. rand.N panics on n <= 0.
+func retryWait(backoff time.Duration) time.Duration {
+	backoff = max(backoff, 0)
+	return backoff/2 + rand.N(backoff/2+1)
+}
+
+// timeoutError is err from an attempt cut by the target's timeout.
+func timeoutError(timeout time.Duration, err error) error {
+	return sdk.Temporary(fmt.Errorf("no answer within the timeout of %s: %w", timeout, err))
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

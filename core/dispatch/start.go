@@ -2,8 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,14 +140,12 @@ func (dl *delivery) answered(n int, res sdk.Result, err error) {
 	now := time.Now()
 	over := dl.ctx.Err() != nil || !now.Before(dl.deadline)
 	if err != nil && !over && !now.Before(dl.attemptAt) {
-		dl.o.Err = sdk.Temporary(fmt.Errorf("no answer within the timeout of %s: %w", dl.t.Policy.Timeout, err))
+		dl.o.Err = timeoutError(dl.t.Policy.Timeout, err)
 	}
 	stop := dl.o.Err == nil || !sdk.KindOf(dl.o.Err).Retryable() || n > dl.t.Policy.Retries || over
 	var wait time.Duration
 	if !stop {
-		// Jitter as in deliverOne; rand.N panics on n <= 0.
-		dl.backoff = max(dl.backoff, 0)
-		wait = dl.backoff/2 + rand.N(dl.backoff/2+1)
+		wait = retryWait(dl.backoff)
 		stop = time.Until(dl.deadline) < wait+dl.t.Policy.Timeout/4
 		dl.backoff *= 2
 	}
