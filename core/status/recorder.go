@@ -44,6 +44,7 @@ type TargetSpec struct {
 type Recorder struct {
 	opts    Options
 	started time.Time
+	loc     *time.Location // the clock's, for times read back from entries
 
 	mu         sync.Mutex
 	heartbeats []*hbState // config order
@@ -60,12 +61,15 @@ type hbState struct {
 	targets  []*tgState
 	byName   map[string]*tgState
 	// ring holds the last beats; the oldest is at ring[head] once full.
-	ring []Beat
+	ring []entry
 	head int
 }
 
+// tgState is a target's last result. Its times are kept as values, and
+// the state's time pointers are nil: a delivery allocates nothing here.
 type tgState struct {
-	state TargetState
+	state                  TargetState
+	at, success, delivered time.Time // zero: never
 }
 
 // NewRecorder returns an empty Recorder; Configure tells it the heartbeats.
@@ -76,7 +80,8 @@ func NewRecorder(opts Options) *Recorder {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Recorder{opts: opts, started: opts.Now(), byName: map[string]*hbState{}}
+	started := opts.Now()
+	return &Recorder{opts: opts, started: started, loc: started.Location(), byName: map[string]*hbState{}}
 }
 
 // Configure sets the heartbeats in force, in config order: heartbeats no
@@ -178,16 +183,17 @@ func (r *Recorder) Skipped(name string, sequence uint64, scheduledAt time.Time) 
 // heartbeat that beats hourly does not hold room for 60 beats from its
 // start, nor do ten thousand heartbeats before their first minute.
 func (h *hbState) push(b Beat, limit int) {
+	e := pack(b)
 	if len(h.ring) < limit {
 		if len(h.ring) == cap(h.ring) {
-			grown := make([]Beat, len(h.ring), min(max(2*cap(h.ring), 4), limit))
+			grown := make([]entry, len(h.ring), min(max(2*cap(h.ring), 4), limit))
 			copy(grown, h.ring)
 			h.ring = grown
 		}
-		h.ring = append(h.ring, b)
+		h.ring = append(h.ring, e)
 		return
 	}
-	h.ring[h.head] = b
+	h.ring[h.head] = e
 	h.head = (h.head + 1) % len(h.ring)
 }
 
@@ -205,7 +211,9 @@ func (r *Recorder) Begin(name string, sequence uint64, scheduledAt time.Time) *B
 		return nil
 	}
 	h.lastFire = scheduledAt
-	return &BeatRecord{r: r, h: h, beat: Beat{Sequence: sequence, ScheduledAt: scheduledAt, StartedAt: now, Deliveries: []Delivery{}}, maxDeliveries: max(2*len(h.targets), 2)}
+	rec := &BeatRecord{r: r, h: h, beat: Beat{Sequence: sequence, ScheduledAt: scheduledAt, StartedAt: now}, maxDeliveries: max(2*len(h.targets), 2)}
+	rec.beat.Deliveries = rec.inline[:0]
+	return rec
 }
 
 // BeatRecord collects one beat as it happens; Finish files it. Its
@@ -217,6 +225,9 @@ type BeatRecord struct {
 	// beat is guarded by r.mu.
 	beat Beat
 	done bool
+	// inline backs beat.Deliveries for a beat with one target; the ring
+	// keeps a copy, packed.
+	inline [1]Delivery
 }
 
 // Check records the result of the beat's health check.
@@ -250,25 +261,29 @@ func (b *BeatRecord) Deliver(d Delivery) {
 	if b.done {
 		return
 	}
+	var t *tgState
+	if b.r.byName[b.h.key] == b.h { // else the heartbeat was removed meanwhile
+		t = b.h.byName[d.Target]
+	}
+	if t != nil && d.Detail == t.state.LastDetail {
+		// The same answer as last time, most often: the ring shares one
+		// string instead of keeping one per beat.
+		d.Detail = t.state.LastDetail
+	}
 	if len(b.beat.Deliveries) < b.maxDeliveries {
 		b.beat.Deliveries = append(b.beat.Deliveries, d)
 	}
-	if b.r.byName[b.h.key] != b.h {
-		return // the heartbeat was removed meanwhile
-	}
-	t := b.h.byName[d.Target]
 	if t == nil {
 		return
 	}
-	at := now
-	t.state.LastSignal, t.state.LastResult, t.state.LastKind, t.state.LastDetail, t.state.LastAt = d.Signal, d.Result, d.Kind, d.Detail, &at
+	t.state.LastSignal, t.state.LastResult, t.state.LastKind, t.state.LastDetail, t.at = d.Signal, d.Result, d.Kind, d.Detail, now
 	if d.Result == ResultDelivered {
 		switch d.Signal {
 		case "success":
-			t.state.LastSuccessAt = &at
-			t.state.LastDeliveredAt = &at
+			t.success = now
+			t.delivered = now
 		case "fail":
-			t.state.LastDeliveredAt = &at
+			t.delivered = now
 		}
 	}
 }
@@ -387,11 +402,11 @@ func (r *Recorder) Snapshot() Snapshot {
 		}
 		for _, t := range h.targets {
 			ts := t.state
-			ts.LastAt, ts.LastSuccessAt, ts.LastDeliveredAt = copyTime(ts.LastAt), copyTime(ts.LastSuccessAt), copyTime(ts.LastDeliveredAt)
+			ts.LastAt, ts.LastSuccessAt, ts.LastDeliveredAt = timePtr(t.at), timePtr(t.success), timePtr(t.delivered)
 			out.Targets = append(out.Targets, ts)
 		}
 		for i := range h.ring {
-			out.Beats = append(out.Beats, copyBeat(h.ring[(h.head+i)%len(h.ring)]))
+			out.Beats = append(out.Beats, h.ring[(h.head+i)%len(h.ring)].beat(r.loc))
 		}
 		snap.Heartbeats = append(snap.Heartbeats, out)
 	}
@@ -406,17 +421,12 @@ func copyTime(t *time.Time) *time.Time {
 	return &c
 }
 
-func copyBeat(b Beat) Beat {
-	if b.Check != nil {
-		c := *b.Check
-		if c.ExitCode != nil {
-			code := *c.ExitCode
-			c.ExitCode = &code
-		}
-		b.Check = &c
+// timePtr is a pointer to a copy of t; nil for the zero time.
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
 	}
-	b.Deliveries = append(make([]Delivery, 0, len(b.Deliveries)), b.Deliveries...)
-	return b
+	return &t
 }
 
 // Times are the timestamps of one heartbeat that metrics export.
@@ -449,11 +459,7 @@ func (r *Recorder) Times() []Times {
 	for _, h := range r.heartbeats {
 		t := Times{Heartbeat: h.spec.Name, Next: h.next, LastFire: h.lastFire, Targets: make([]TargetTimes, 0, len(h.targets))}
 		for _, tg := range h.targets {
-			tt := TargetTimes{Target: tg.state.Name}
-			if tg.state.LastDeliveredAt != nil {
-				tt.LastDelivered = *tg.state.LastDeliveredAt
-			}
-			t.Targets = append(t.Targets, tt)
+			t.Targets = append(t.Targets, TargetTimes{Target: tg.state.Name, LastDelivered: tg.delivered})
 		}
 		out = append(out, t)
 	}

@@ -46,7 +46,8 @@ func footprint(r *Recorder) (entries, bytes int) {
 			s := t.state
 			bytes += len(s.Name) + len(s.Plugin) + len(s.Description) + len(s.LastSignal) + len(s.LastResult) + len(s.LastKind) + len(s.LastDetail)
 		}
-		for _, b := range h.ring {
+		for _, e := range h.ring {
+			b := e.beat(r.loc)
 			entries++
 			bytes += len(b.Outcome)
 			if b.Check != nil {
@@ -429,7 +430,7 @@ func TestRingGrowsToItsLimit(t *testing.T) {
 			}
 			var got []uint64
 			for i := range h.ring {
-				got = append(got, h.ring[(h.head+i)%len(h.ring)].Sequence)
+				got = append(got, h.ring[(h.head+i)%len(h.ring)].seq)
 			}
 			var want []uint64
 			for seq := max(n-limit, 0) + 1; seq <= n; seq++ {
