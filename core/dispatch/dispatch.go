@@ -93,11 +93,16 @@ type Dispatcher struct {
 	now       func() time.Time
 
 	mu    sync.Mutex
-	state map[[2]string]*failing // (heartbeat, target) -> its current failure
-	// delivered holds the (heartbeat, target) pairs that have had a beat
-	// delivered: only the first delivery is logged at info level, the
-	// routine ones that follow at debug level.
-	delivered map[[2]string]bool
+	pairs map[[2]string]*pairState // (heartbeat, target) -> what was logged
+}
+
+// pairState is what the log has said of one target of one heartbeat: one
+// map entry, looked up once a beat.
+type pairState struct {
+	failing *failing // the current failure; nil when the last beat was delivered
+	// delivered is set once a beat was delivered: only the first delivery
+	// is logged at info level, the routine ones that follow at debug level.
+	delivered bool
 }
 
 // failing is a target's run of failures with the same error.
@@ -136,7 +141,7 @@ func New(d Deliverer, logger hclog.Logger) *Dispatcher {
 		logger = hclog.NewNullLogger()
 	}
 	starter, _ := d.(Starter)
-	return &Dispatcher{deliverer: d, starter: starter, logger: logger, sleep: sleepCtx, now: time.Now, state: map[[2]string]*failing{}, delivered: map[[2]string]bool{}}
+	return &Dispatcher{deliverer: d, starter: starter, logger: logger, sleep: sleepCtx, now: time.Now, pairs: map[[2]string]*pairState{}}
 }
 
 // Deliver sends b to every target concurrently and returns one outcome per
@@ -238,18 +243,23 @@ func (d *Dispatcher) report(o Outcome) {
 		shape = errorShape(o.Err)
 	}
 	d.mu.Lock()
-	prev := d.state[key]
+	pair := d.pairs[key]
+	if pair == nil {
+		pair = &pairState{}
+		d.pairs[key] = pair
+	}
+	prev := pair.failing
 	switch {
 	case o.Err == nil:
 		if prev != nil {
 			recovered, cur = true, *prev
 		}
-		delete(d.state, key)
-		first = !d.delivered[key]
-		d.delivered[key] = true
+		pair.failing = nil
+		first = !pair.delivered
+		pair.delivered = true
 	case prev == nil || prev.shape != shape:
-		d.state[key] = &failing{err: o.Err.Error(), shape: shape, count: 1, loggedAt: now}
-		cur = *d.state[key]
+		pair.failing = &failing{err: o.Err.Error(), shape: shape, count: 1, loggedAt: now}
+		cur = *pair.failing
 	default:
 		prev.err = o.Err.Error()
 		prev.count++

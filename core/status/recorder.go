@@ -63,6 +63,9 @@ type hbState struct {
 	// ring holds the last beats; the oldest is at ring[head] once full.
 	ring []entry
 	head int
+	// removed is set when a reload drops the heartbeat: a beat begun
+	// before then records nothing more.
+	removed bool
 }
 
 // tgState is a target's last result. Its times are kept as values, and
@@ -124,6 +127,11 @@ func (r *Recorder) Configure(specs []HeartbeatSpec) {
 		h.targets, h.byName = targets, tByName
 		byName[key] = h
 		order = append(order, h)
+	}
+	for _, h := range r.heartbeats {
+		if byName[h.key] != h {
+			h.removed = true
+		}
 	}
 	r.heartbeats, r.byName = order, byName
 }
@@ -262,7 +270,7 @@ func (b *BeatRecord) Deliver(d Delivery) {
 		return
 	}
 	var t *tgState
-	if b.r.byName[b.h.key] == b.h { // else the heartbeat was removed meanwhile
+	if !b.h.removed {
 		t = b.h.byName[d.Target]
 	}
 	if t != nil && d.Detail == t.state.LastDetail {
@@ -302,7 +310,7 @@ func (b *BeatRecord) Finish() {
 		return
 	}
 	b.done = true
-	if b.r.byName[b.h.key] != b.h {
+	if b.h.removed {
 		return
 	}
 	b.beat.FinishedAt = now
