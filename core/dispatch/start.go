@@ -27,7 +27,7 @@ type Starter interface {
 // goroutine of their own; so do the waits before a retry.
 func (d *Dispatcher) Start(ctx context.Context, b sdk.Beat, targets []Target, deadline time.Time, done func([]Outcome)) {
 	if d.starter == nil || deadline.IsZero() || len(targets) == 0 {
-		go func() { done(d.Deliver(ctx, b, targets, deadline)) }()
+		d.deliverAsync(ctx, b, targets, deadline, done)
 		return
 	}
 	out := make([]Outcome, len(targets))
@@ -42,6 +42,12 @@ func (d *Dispatcher) Start(ctx context.Context, b sdk.Beat, targets []Target, de
 			}
 		})
 	}
+}
+
+// deliverAsync is Deliver on a goroutine of its own. A function of its
+// own, so that only this path moves b to the heap.
+func (d *Dispatcher) deliverAsync(ctx context.Context, b sdk.Beat, targets []Target, deadline time.Time, done func([]Outcome)) {
+	go func() { done(d.Deliver(ctx, b, targets, deadline)) }()
 }
 
 // startOne begins delivering b to t; finish gets the outcome once.
@@ -106,12 +112,7 @@ func (dl *delivery) attempt() {
 	dl.mu.Unlock()
 	cut, ok := dl.d.starter.StartBeat(dl.instance, b, at, func(res sdk.Result, err error) { dl.answered(n, res, err) })
 	if !ok {
-		go func() {
-			ctx, cancel := context.WithDeadline(dl.ctx, at)
-			res, err := dl.d.deliverer.Beat(ctx, dl.instance, b)
-			cancel()
-			dl.answered(n, res, err)
-		}()
+		dl.beatAsync(n, b, at)
 		return
 	}
 	dl.mu.Lock()
@@ -125,6 +126,17 @@ func (dl *delivery) attempt() {
 		// ctx ended while the attempt was being started.
 		cut()
 	}
+}
+
+// beatAsync sends attempt n as Deliver does, on a goroutine of its own. A
+// method of its own, so that only this path moves b to the heap.
+func (dl *delivery) beatAsync(n int, b sdk.Beat, at time.Time) {
+	go func() {
+		ctx, cancel := context.WithDeadline(dl.ctx, at)
+		res, err := dl.d.deliverer.Beat(ctx, dl.instance, b)
+		cancel()
+		dl.answered(n, res, err)
+	}()
 }
 
 // answered takes attempt n's outcome: the delivery ends, or the next
