@@ -91,6 +91,8 @@ type Dispatcher struct {
 	logger    hclog.Logger
 	sleep     func(ctx context.Context, d time.Duration) error
 	now       func() time.Time
+	// live cuts the deliveries that Start began when their context ends.
+	live watcher
 
 	mu    sync.Mutex
 	pairs map[[2]string]*pairState // (heartbeat, target) -> what was logged

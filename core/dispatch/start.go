@@ -63,7 +63,7 @@ func (d *Dispatcher) startOne(ctx context.Context, b sdk.Beat, t Target, deadlin
 		deadline = least
 	}
 	dl := &delivery{d: d, ctx: ctx, b: b, t: t, instance: t.instance(), start: start, deadline: deadline, backoff: t.Policy.Backoff, o: o, finish: finish}
-	dl.stopWatching = context.AfterFunc(ctx, dl.cancel)
+	d.live.add(dl)
 	dl.attempt()
 }
 
@@ -77,8 +77,11 @@ type delivery struct {
 	start    time.Time
 	deadline time.Time
 	finish   func(Outcome)
-	// stopWatching stops watching ctx, once the delivery has ended.
-	stopWatching func() bool
+	// watched, watchPrev and watchNext are the dispatcher's watcher's,
+	// guarded by its lock: dl is on the list of deliveries cut when ctx
+	// ends.
+	watched              bool
+	watchPrev, watchNext *delivery
 
 	mu      sync.Mutex
 	b       sdk.Beat
@@ -200,7 +203,7 @@ func (dl *delivery) end() {
 	dl.ended = true
 	o := dl.o
 	dl.mu.Unlock()
-	dl.stopWatching()
+	dl.d.live.remove(dl)
 	o.Duration = time.Since(dl.start)
 	dl.finish(o)
 }
