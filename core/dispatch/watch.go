@@ -26,7 +26,7 @@ type watched struct {
 // cancelled at once, as context.AfterFunc would.
 func (w *watcher) add(dl *delivery) {
 	w.mu.Lock()
-	if err := dl.ctx.Err(); err != nil {
+	if dl.ctx.Err() != nil {
 		w.mu.Unlock()
 		dl.cancel()
 		return

@@ -41,43 +41,13 @@ type packedDelivery struct {
 // OutcomeSkipped are ResultFailed and ResultSkipped.
 const numWords = 17
 
-// code is s's code; false when s has none.
+// code is s's code; false when s has none. It reads word's list, so that
+// the words are listed once.
 func code(s string) (uint8, bool) {
-	switch s {
-	case "":
-		return 0, true
-	case "success":
-		return 1, true
-	case "start":
-		return 2, true
-	case "fail":
-		return 3, true
-	case "log":
-		return 4, true
-	case "unspecified":
-		return 5, true
-	case ResultDelivered:
-		return 6, true
-	case ResultFailed:
-		return 7, true
-	case ResultSkipped:
-		return 8, true
-	case "temporary":
-		return 9, true
-	case "permanent":
-		return 10, true
-	case "not_found":
-		return 11, true
-	case "rate_limited":
-		return 12, true
-	case "not_configured":
-		return 13, true
-	case OutcomeOK:
-		return 14, true
-	case OutcomeDegraded:
-		return 15, true
-	case OutcomeCheckFailed:
-		return 16, true
+	for c := range uint8(numWords) {
+		if word(c) == s {
+			return c, true
+		}
 	}
 	return 0, false
 }
@@ -167,12 +137,7 @@ func (e *entry) beat(loc *time.Location) Beat {
 	}
 	b.Deliveries = make([]Delivery, 0, len(extra.rest)+1)
 	if extra.check != nil {
-		c := *extra.check
-		if c.ExitCode != nil {
-			code := *c.ExitCode
-			c.ExitCode = &code
-		}
-		b.Check = &c
+		b.Check = extra.check.clone()
 	}
 	if e.packed {
 		p := e.first

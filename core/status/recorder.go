@@ -244,13 +244,19 @@ func (b *BeatRecord) Check(c CheckResult) {
 		return
 	}
 	c.Message = OneLine(c.Message, MaxDetail)
+	kept := c.clone()
+	b.r.mu.Lock()
+	defer b.r.mu.Unlock()
+	b.beat.Check = kept
+}
+
+// clone is a copy of c that shares nothing with it.
+func (c CheckResult) clone() *CheckResult {
 	if c.ExitCode != nil {
 		code := *c.ExitCode
 		c.ExitCode = &code
 	}
-	b.r.mu.Lock()
-	defer b.r.mu.Unlock()
-	b.beat.Check = &c
+	return &c
 }
 
 // Deliver records one signal's delivery to one target, and updates the
