@@ -128,10 +128,12 @@ func (t target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Inst
 	if in.success, err = newAddress(method, s.URL); err != nil {
 		return nil, sdk.FieldError{Field: "url", Message: err.Error()}
 	}
+	in.success.limit = httpclient.LimitOf(client, in.success.url)
 	if s.FailURL != "" {
 		if in.fail, err = newAddress(method, s.FailURL); err != nil {
 			return nil, sdk.FieldError{Field: "fail_url", Message: err.Error()}
 		}
+		in.fail.limit = httpclient.LimitOf(client, in.fail.url)
 	}
 	return in, nil
 }
@@ -243,6 +245,8 @@ type address struct {
 	url *url.URL
 	// host is what net/http sends as Host for url.
 	host string
+	// limit bounds the beats under way to url's host.
+	limit httpclient.Limit
 }
 
 // newAddress parses raw, already checked by checkURL, the way
@@ -314,6 +318,16 @@ func (i *instance) Describe() string {
 		d += ", fail: " + sdk.RedactURL(i.settings.FailURL)
 	}
 	return d
+}
+
+// BeatLimit bounds the beats under way to the host a beat goes to (see
+// sdk.Limited).
+func (i *instance) BeatLimit(b sdk.Beat) (key any, n int) {
+	to := i.success
+	if b.Signal == sdk.SignalFail {
+		to = i.fail
+	}
+	return to.limit.Key, to.limit.N
 }
 
 func (i *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {

@@ -23,6 +23,8 @@ type server struct {
 	instances map[string]Instance
 	// workers run the beats of Beats streams.
 	workers *workpool.Pool
+	// limits queues the beats beyond the bounds of Limited instances.
+	limits beatLimits
 }
 
 // idleBeatWorkers is how many goroutines stay parked between beats for the
@@ -78,20 +80,34 @@ func (s *server) Beat(ctx context.Context, req *targetv1.BeatRequest) (*targetv1
 // deliver hands one beat to its instance: on success the tool's answer and
 // codes.OK, otherwise the error's text and the code a Beat call fails with.
 func (s *server) deliver(ctx context.Context, req *targetv1.BeatRequest) (detail string, code codes.Code) {
-	s.mu.RLock()
-	inst, ok := s.instances[req.GetInstance()]
-	s.mu.RUnlock()
+	inst, ok := s.instance(req.GetInstance())
 	if !ok {
-		return fmt.Sprintf("target %q is not configured in this plugin process", req.GetInstance()), codes.FailedPrecondition
+		return notConfigured(req.GetInstance())
 	}
+	return s.deliverTo(ctx, inst, req.GetInstance(), beatFromProto(req))
+}
+
+func (s *server) instance(name string) (Instance, bool) {
+	s.mu.RLock()
+	inst, ok := s.instances[name]
+	s.mu.RUnlock()
+	return inst, ok
+}
+
+func notConfigured(name string) (string, codes.Code) {
+	return fmt.Sprintf("target %q is not configured in this plugin process", name), codes.FailedPrecondition
+}
+
+// deliverTo hands beat b to inst, the instance named name.
+func (s *server) deliverTo(ctx context.Context, inst Instance, name string, b Beat) (detail string, code codes.Code) {
 	// A panic in one beat must not take down the instances of other heartbeats.
 	defer func() {
 		if r := recover(); r != nil {
-			s.logger.Error("beat panicked", "instance", req.GetInstance(), "panic", fmt.Sprint(r))
+			s.logger.Error("beat panicked", "instance", name, "panic", fmt.Sprint(r))
 			detail, code = fmt.Sprintf("the plugin failed while delivering the beat: %v", r), codes.Internal
 		}
 	}()
-	res, err := inst.Beat(ctx, beatFromProto(req))
+	res, err := inst.Beat(ctx, b)
 	if err != nil {
 		return err.Error(), kindToCode(KindOf(err), ctx)
 	}

@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -16,7 +17,8 @@ import (
 // Beats delivers the beats of one stream, each on a goroutine of its own
 // (reused from earlier beats) so a slow monitoring tool delays no other
 // beat, and sends the answers back as they come, those ready together in
-// one message.
+// one message. Beats beyond the bound of a Limited instance wait for it
+// without a goroutine.
 func (s *server) Beats(stream targetv1.TargetService_BeatsServer) error {
 	// Each beat's context is a root of its own, cut through running when
 	// the stream ends, not a child of the stream's context: that one
@@ -25,42 +27,12 @@ func (s *server) Beats(stream targetv1.TargetService_BeatsServer) error {
 	// behind one lock.
 	out := newAnswerQueue()
 	sent := make(chan error, 1)
-	var (
-		mu      sync.Mutex
-		running = map[uint64]context.CancelFunc{}
-		ended   bool // the stream is over: cut every beat
-		wg      sync.WaitGroup
-	)
-	cutAll := func() {
-		mu.Lock()
-		ended = true
-		cancels := make([]context.CancelFunc, 0, len(running))
-		for _, cancel := range running {
-			cancels = append(cancels, cancel)
-		}
-		mu.Unlock()
-		for _, cancel := range cancels {
-			cancel()
-		}
-	}
-	stopWatch := context.AfterFunc(stream.Context(), cutAll)
+	beats := &streamBeats{running: map[uint64]*streamBeat{}}
+	var wg sync.WaitGroup
+	stopWatch := context.AfterFunc(stream.Context(), beats.cutAll)
 	defer stopWatch()
-	busy := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(running) > 0
-	}
-	go func() { sent <- out.sendAll(stream.Send, busy) }()
+	go func() { sent <- out.sendAll(stream.Send, beats.busy) }()
 
-	stop := func(id uint64) {
-		mu.Lock()
-		cancel := running[id]
-		delete(running, id)
-		mu.Unlock()
-		if cancel != nil {
-			cancel()
-		}
-	}
 	var recvErr error
 	for {
 		req, err := stream.Recv()
@@ -69,33 +41,16 @@ func (s *server) Beats(stream targetv1.TargetService_BeatsServer) error {
 			break
 		}
 		for _, id := range req.GetCancel() {
-			stop(id)
+			beats.stop(id)
 		}
 		for _, b := range req.GetBeats() {
-			bctx, cancel := context.WithCancel(context.Background())
-			if t := b.GetTimeout(); t != nil {
-				bctx, cancel = context.WithTimeout(context.Background(), t.AsDuration())
-			}
-			id := b.GetId()
-			mu.Lock()
-			if ended {
-				cancel()
-			} else {
-				running[id] = cancel
-			}
-			mu.Unlock()
 			wg.Add(1)
-			s.workers.Go(func() {
-				defer wg.Done()
-				detail, code := s.deliver(bctx, b.GetBeat())
-				stop(id)
-				out.push(&targetv1.BeatResult{Id: id, Code: uint32(code), Detail: detail})
-			})
+			s.startStreamed(b, beats, out, wg.Done)
 		}
 	}
 	if !errors.Is(recvErr, io.EOF) {
 		// The core went away: nobody waits for the answers.
-		cutAll()
+		beats.cutAll()
 	}
 	wg.Wait()
 	out.close()
@@ -106,6 +61,174 @@ func (s *server) Beats(stream targetv1.TargetService_BeatsServer) error {
 		return nil
 	}
 	return recvErr
+}
+
+// startStreamed starts one beat of a Beats stream on a worker goroutine,
+// or queues it behind its instance's bound (see Limited). It calls done
+// once the answer is queued.
+func (s *server) startStreamed(b *targetv1.StreamedBeat, beats *streamBeats, out *answerQueue, done func()) {
+	sb := &streamBeat{id: b.GetId(), req: b.GetBeat()}
+	if t := b.GetTimeout(); t != nil {
+		sb.deadline = time.Now().Add(t.AsDuration())
+	}
+	beats.add(sb)
+	inst, ok := s.instance(sb.req.GetInstance())
+	run := func() {
+		detail, code := s.runStreamed(inst, ok, sb, beats)
+		beats.forget(sb)
+		out.push(&targetv1.BeatResult{Id: sb.id, Code: uint32(code), Detail: detail})
+		done()
+	}
+	if ok {
+		if l, limited := inst.(Limited); limited {
+			sb.beat = beatFromProto(sb.req)
+			sb.converted = true
+			if key, n := s.beatLimit(l, sb); key != nil && n > 0 {
+				sb.limit = n
+				if !s.limits.admit(key, n, run) {
+					return // a worker of the key runs it when a slot frees
+				}
+				s.workers.Go(func() {
+					run()
+					for next := s.limits.done(key); next != nil; next = s.limits.done(key) {
+						next()
+					}
+				})
+				return
+			}
+		}
+	}
+	s.workers.Go(run)
+}
+
+// beatLimit is l's bound for sb; none when BeatLimit panics, which is
+// logged (the beat itself is then delivered, or fails, as usual).
+func (s *server) beatLimit(l Limited, sb *streamBeat) (key any, n int) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("BeatLimit panicked; the beat is sent without its bound", "instance", sb.req.GetInstance(), "panic", fmt.Sprint(r))
+			key, n = nil, 0
+		}
+	}()
+	return l.BeatLimit(sb.beat)
+}
+
+// runStreamed delivers sb unless it was cut, or its deadline passed, while
+// it waited.
+func (s *server) runStreamed(inst Instance, ok bool, sb *streamBeat, beats *streamBeats) (string, codes.Code) {
+	if !ok {
+		return notConfigured(sb.req.GetInstance())
+	}
+	ctx, cancel, cut := beats.begin(sb)
+	defer cancel()
+	if cut {
+		return "the beat was cancelled before it started", codes.Canceled
+	}
+	if ctx.Err() != nil && sb.limit > 0 {
+		return fmt.Sprintf("the beat's deadline passed before it could start: %d beats to the same destination were under way", sb.limit), codes.DeadlineExceeded
+	}
+	b := sb.beat
+	if !sb.converted {
+		b = beatFromProto(sb.req)
+	}
+	return s.deliverTo(ctx, inst, sb.req.GetInstance(), b)
+}
+
+// streamBeats are the beats of one Beats stream that have not ended:
+// under way, or waiting behind a bound.
+type streamBeats struct {
+	mu      sync.Mutex
+	running map[uint64]*streamBeat
+	ended   bool // the stream is over: cut every beat
+}
+
+// streamBeat is one beat of a stream.
+type streamBeat struct {
+	id       uint64
+	req      *targetv1.BeatRequest
+	deadline time.Time // zero: none
+	// beat is req converted, when converted; a Limited instance needs it
+	// to choose the bound.
+	beat      Beat
+	converted bool
+	limit     int // the bound it waited behind; 0 when none
+	// Under beats.mu: cancel ends the beat's context once it started;
+	// cut marks a beat cut before it started.
+	cancel context.CancelFunc
+	cut    bool
+}
+
+func (b *streamBeats) add(sb *streamBeat) {
+	b.mu.Lock()
+	sb.cut = b.ended
+	b.running[sb.id] = sb
+	b.mu.Unlock()
+}
+
+// begin gives sb its context as it starts; cut is true when it was cut
+// before.
+func (b *streamBeats) begin(sb *streamBeat) (ctx context.Context, cancel context.CancelFunc, cut bool) {
+	if sb.deadline.IsZero() {
+		ctx, cancel = context.WithCancel(context.Background())
+	} else {
+		ctx, cancel = context.WithDeadline(context.Background(), sb.deadline)
+	}
+	b.mu.Lock()
+	cut = sb.cut || b.ended
+	if !cut {
+		sb.cancel = cancel
+	}
+	b.mu.Unlock()
+	return ctx, cancel, cut
+}
+
+// forget drops an ended beat.
+func (b *streamBeats) forget(sb *streamBeat) {
+	b.mu.Lock()
+	if b.running[sb.id] == sb {
+		delete(b.running, sb.id)
+	}
+	b.mu.Unlock()
+}
+
+// stop cuts the beat the core cancelled: through its context if it
+// started, before it starts otherwise.
+func (b *streamBeats) stop(id uint64) {
+	b.mu.Lock()
+	sb := b.running[id]
+	var cancel context.CancelFunc
+	if sb != nil {
+		delete(b.running, id)
+		sb.cut = true
+		cancel = sb.cancel
+	}
+	b.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// cutAll ends every beat: the stream is over.
+func (b *streamBeats) cutAll() {
+	b.mu.Lock()
+	b.ended = true
+	cancels := make([]context.CancelFunc, 0, len(b.running))
+	for _, sb := range b.running {
+		sb.cut = true
+		if sb.cancel != nil {
+			cancels = append(cancels, sb.cancel)
+		}
+	}
+	b.mu.Unlock()
+	for _, cancel := range cancels {
+		cancel()
+	}
+}
+
+func (b *streamBeats) busy() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.running) > 0
 }
 
 // answerQueue collects the answers of a Beats stream for its one sender:

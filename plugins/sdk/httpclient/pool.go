@@ -5,8 +5,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -211,3 +214,41 @@ func newTransport(s TLSSettings, pem []byte) (*http.Transport, error) {
 	t.DisableCompression = true
 	return t, nil
 }
+
+// Limit is the bound a plugin process keeps on the beats it sends at once
+// to one host through one client's transport: the return values of an
+// Instance's sdk.Limited BeatLimit. Work it out once, in Configure.
+type Limit struct {
+	Key any
+	N   int
+}
+
+// hostKey names the connections a transport keeps to one host.
+type hostKey struct {
+	transport    *http.Transport
+	scheme, host string
+}
+
+// LimitOf is the bound of requests to u through client: as many beats as
+// the transport opens connections to u's host (maxConnsPerHost). Beyond
+// it a request would only wait in the transport, holding a goroutine; the
+// SDK holds the beat instead (see sdk.Limited). A client whose transport
+// has no such bound gives the zero Limit: no bound.
+//
+// Over HTTP/2 the transport could carry more requests at once on fewer
+// connections; the bound still holds them to maxConnsPerHost a host, which
+// carries 5,000 beats a second to a host 100 ms away.
+func LimitOf(client *http.Client, u *url.URL) Limit {
+	t, ok := client.Transport.(*http.Transport)
+	if !ok || t.MaxConnsPerHost <= 0 || u == nil {
+		return Limit{}
+	}
+	return Limit{
+		Key: hostKey{transport: t, scheme: strings.ToLower(u.Scheme), host: net.JoinHostPort(strings.ToLower(u.Hostname()), port(u))},
+		N:   t.MaxConnsPerHost,
+	}
+}
+
+// BeatLimit makes an instance whose beats all go to one host, and that
+// embeds its Limit, an sdk.Limited.
+func (l Limit) BeatLimit(sdk.Beat) (key any, n int) { return l.Key, l.N }
