@@ -23,10 +23,15 @@ const formContentType = "application/x-www-form-urlencoded"
 // instance is one configured heartbeat monitor. It is not changed after
 // Configure, so concurrent beats are safe.
 type instance struct {
+	// Limit bounds the beats sent at once to the heartbeat URL's host
+	// (every beat goes there) through this client's transport.
+	httpclient.Limit
 	cfg    config
 	client *http.Client
 	logger hclog.Logger
 }
+
+var _ sdk.Limited = (*instance)(nil)
 
 func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 	suffix, err := endpoint(b)

@@ -27,12 +27,17 @@ const maxSeries = 64
 // instance is one configured monitor. It is not changed after Configure,
 // so concurrent beats are safe.
 type instance struct {
+	// Limit bounds the events sent at once to the telemetry host (every
+	// event goes there) through this client's transport.
+	httpclient.Limit
 	cfg    config
 	client *http.Client
 	logger hclog.Logger
 	// where is the telemetry URL with the key redacted, for messages.
 	where string
 }
+
+var _ sdk.Limited = (*instance)(nil)
 
 func (in *instance) Describe() string {
 	kind := "job monitor"

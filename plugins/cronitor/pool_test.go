@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/seed-e9b80cf6/heartbeat/plugins/internal/limittest"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/httpclient"
 )
@@ -40,17 +41,34 @@ func TestInstancesShareTransport(t *testing.T) {
 
 func transportOf(t *testing.T, tg target, settings map[string]any) http.RoundTripper {
 	t.Helper()
+	return configured(t, tg, settings).client.Transport
+}
+
+// configured is the instance tg makes of settings, which must be valid.
+// Its failure message leaves the settings out: they hold secrets.
+func configured(t *testing.T, tg target, settings map[string]any) *instance {
+	t.Helper()
 	raw, err := json.Marshal(settings)
 	if err != nil {
 		t.Fatal(err)
 	}
 	in, err := tg.Configure(context.Background(), sdk.ConfigureRequest{Instance: "pooled", Settings: raw, Logger: hclog.NewNullLogger()})
 	if err != nil {
-		t.Fatalf("configure %v: %v", settings, err)
+		t.Fatalf("configure: %v", err)
 	}
 	i, ok := in.(*instance)
 	if !ok {
 		t.Fatalf("Configure returned a %T", in)
 	}
-	return i.client.Transport
+	return i
+}
+
+// TestBeatLimitByHost checks that an instance bounds its beats by the host
+// they are sent to: instances on one host (and transport) share the bound.
+func TestBeatLimitByHost(t *testing.T) {
+	limittest.SharedBounds(t, target{pool: httpclient.NewPool()}, map[string]any{"api_key": testKey, "monitor": "nightly"}, []limittest.Case{
+		{Name: "another monitor, same server", Settings: map[string]any{"api_key": testKey, "monitor": "weekly"}, SameBound: true},
+		{Name: "ping_url, same server", Settings: map[string]any{"ping_url": "https://cronitor.link/p/" + testKey + "/weekly"}, SameBound: true},
+		{Name: "another base_url host", Settings: map[string]any{"base_url": "https://cronitor.example.com", "api_key": testKey, "monitor": "nightly"}, SameBound: false},
+	})
 }

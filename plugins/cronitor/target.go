@@ -42,7 +42,7 @@ func (t target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Inst
 	if err != nil {
 		return nil, err
 	}
-	in := &instance{cfg: cfg, client: client, logger: logger, where: displayURL(cfg)}
+	in := &instance{Limit: httpclient.LimitOf(client, cfg.base), cfg: cfg, client: client, logger: logger, where: displayURL(cfg)}
 	logger.Debug("configured", "target", in.Describe())
 	return in, nil
 }

@@ -27,10 +27,15 @@ const (
 // instance is one configured snitch. It is not changed after Configure, so
 // concurrent beats are safe.
 type instance struct {
+	// Limit bounds the check-ins sent at once to the check-in URL's host
+	// (every check-in goes there) through this client's transport.
+	httpclient.Limit
 	cfg    config
 	client *http.Client
 	logger hclog.Logger
 }
+
+var _ sdk.Limited = (*instance)(nil)
 
 func (in *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 	status, err := checkInStatus(b)

@@ -21,6 +21,9 @@ import (
 // instance is one configured check. Beats of several heartbeats may use it
 // at once.
 type instance struct {
+	// Limit bounds the beats sent at once to the ping URL's host (every
+	// beat goes there) through this client's transport.
+	httpclient.Limit
 	cfg    config
 	client *http.Client
 	logger hclog.Logger
@@ -30,6 +33,8 @@ type instance struct {
 	// a body, worked out once: beats only copy them.
 	header, postHeader http.Header
 }
+
+var _ sdk.Limited = (*instance)(nil)
 
 func newInstance(cfg config, client *http.Client, logger hclog.Logger) *instance {
 	in := &instance{cfg: cfg, client: client, logger: logger}

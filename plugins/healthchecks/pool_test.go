@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/seed-e9b80cf6/heartbeat/plugins/internal/limittest"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/httpclient"
 )
@@ -40,17 +41,35 @@ func TestInstancesShareTransport(t *testing.T) {
 
 func transportOf(t *testing.T, tg target, settings map[string]any) http.RoundTripper {
 	t.Helper()
+	return configured(t, tg, settings).client.Transport
+}
+
+// configured is the instance tg makes of settings, which must be valid.
+// Its failure message leaves the settings out: they hold secrets.
+func configured(t *testing.T, tg target, settings map[string]any) *instance {
+	t.Helper()
 	raw, err := json.Marshal(settings)
 	if err != nil {
 		t.Fatal(err)
 	}
 	in, err := tg.Configure(context.Background(), sdk.ConfigureRequest{Instance: "pooled", Settings: raw, Logger: hclog.NewNullLogger()})
 	if err != nil {
-		t.Fatalf("configure %v: %v", settings, err)
+		t.Fatalf("configure: %v", err)
 	}
 	i, ok := in.(*instance)
 	if !ok {
 		t.Fatalf("Configure returned a %T", in)
 	}
-	return i.client.Transport
+	return i
+}
+
+// TestBeatLimitByHost checks that an instance bounds its beats by the host
+// they are sent to: instances on one host (and transport) share the bound.
+func TestBeatLimitByHost(t *testing.T) {
+	limittest.SharedBounds(t, target{pool: httpclient.NewPool()}, map[string]any{"ping_url": "https://hc-ping.com/5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"}, []limittest.Case{
+		{Name: "another check, same server", Settings: map[string]any{"ping_url": "https://hc-ping.com/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}, SameBound: true},
+		{Name: "base_url and uuid, same server", Settings: map[string]any{"base_url": "https://hc-ping.com/", "uuid": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"}, SameBound: true},
+		{Name: "another server", Settings: map[string]any{"base_url": "https://hc.example.com/ping/", "uuid": "5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278"}, SameBound: false},
+		{Name: "same server, its own transport", Settings: map[string]any{"ping_url": "https://hc-ping.com/5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278", "insecure_skip_verify": true}, SameBound: false},
+	})
 }

@@ -45,7 +45,10 @@ func (t target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Inst
 	if cfg.method == "HEAD" || cfg.method == "GET" {
 		logger.Info(fmt.Sprintf("method is %s: beats' messages and logs are not sent to Healthchecks (only POST sends them)", cfg.method))
 	}
-	return newInstance(cfg, client, logger), nil
+	in := newInstance(cfg, client, logger)
+	// Here, not in newInstance: tests build instances there without a client.
+	in.Limit = httpclient.LimitOf(client, cfg.ping)
+	return in, nil
 }
 
 func fieldErrors(err error) sdk.FieldErrors {

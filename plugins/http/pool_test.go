@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/seed-e9b80cf6/heartbeat/plugins/internal/limittest"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/httpclient"
 )
@@ -58,45 +59,11 @@ func transportOf(t *testing.T, tg target, settings map[string]any) http.RoundTri
 // Instances bound their beats by the host each beat goes to, shared with
 // the other instances that reach that host through the same transport.
 func TestBeatLimitByHost(t *testing.T) {
-	tg := target{pool: httpclient.NewPool()}
-	limitOf := func(s map[string]any, signal sdk.Signal) any {
-		t.Helper()
-		raw, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, err := tg.Configure(context.Background(), sdk.ConfigureRequest{Instance: instanceName, Settings: raw, Logger: hclog.NewNullLogger()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		l, ok := in.(sdk.Limited)
-		if !ok {
-			t.Fatal("the http target's instance is not an sdk.Limited")
-		}
-		key, n := l.BeatLimit(sdk.Beat{Signal: signal})
-		if key == nil || n <= 0 {
-			t.Fatalf("BeatLimit = %v, %d: no bound", key, n)
-		}
-		return key
-	}
-	base := limitOf(map[string]any{"url": "https://a.example/ping/1"}, sdk.SignalSuccess)
-	tests := []struct {
-		name     string
-		settings map[string]any
-		signal   sdk.Signal
-		same     bool
-	}{
-		{"another instance, same host", map[string]any{"url": "https://a.example/ping/2"}, sdk.SignalSuccess, true},
-		{"another host", map[string]any{"url": "https://b.example/ping/1"}, sdk.SignalSuccess, false},
-		{"a fail beat to the fail_url's host", map[string]any{"url": "https://a.example/1", "fail_url": "https://b.example/1/fail"}, sdk.SignalFail, false},
-		{"a success beat of an instance with a fail_url", map[string]any{"url": "https://a.example/1", "fail_url": "https://b.example/1/fail"}, sdk.SignalSuccess, true},
-		{"same host, its own transport", map[string]any{"url": "https://a.example/ping/1", "insecure_skip_verify": true}, sdk.SignalSuccess, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := limitOf(tt.settings, tt.signal); (got == base) != tt.same {
-				t.Errorf("key %v shared with the first instance's = %v, want %v", got, got == base, tt.same)
-			}
-		})
-	}
+	limittest.SharedBounds(t, target{pool: httpclient.NewPool()}, map[string]any{"url": "https://a.example/ping/1"}, []limittest.Case{
+		{Name: "another instance, same host", Settings: map[string]any{"url": "https://a.example/ping/2"}, SameBound: true},
+		{Name: "another host", Settings: map[string]any{"url": "https://b.example/ping/1"}},
+		{Name: "a fail beat to the fail_url's host", Settings: map[string]any{"url": "https://a.example/1", "fail_url": "https://b.example/1/fail"}, Signal: sdk.SignalFail},
+		{Name: "a success beat of an instance with a fail_url", Settings: map[string]any{"url": "https://a.example/1", "fail_url": "https://b.example/1/fail"}, SameBound: true},
+		{Name: "same host, its own transport", Settings: map[string]any{"url": "https://a.example/ping/1", "insecure_skip_verify": true}},
+	})
 }

@@ -55,7 +55,7 @@ func (t target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Inst
 		logger.Warn("basic auth over plain http sends the password unencrypted; use an https url")
 	}
 	refuseMethodChange(client)
-	in := &instance{cfg: cfg, client: client, logger: logger, now: time.Now}
+	in := &instance{Limit: httpclient.LimitOf(client, cfg.base), cfg: cfg, client: client, logger: logger, now: time.Now}
 	in.describe = cfg.describe()
 	return in, nil
 }
@@ -81,12 +81,17 @@ func refuseMethodChange(client *http.Client) {
 // instance is one configured Pushgateway group template. It is not changed
 // after Configure, so concurrent beats are safe.
 type instance struct {
+	// Limit bounds the pushes sent at once to the gateway's host (every
+	// push goes there) through this client's transport.
+	httpclient.Limit
 	cfg      config
 	client   *http.Client
 	logger   hclog.Logger
 	now      func() time.Time
 	describe string
 }
+
+var _ sdk.Limited = (*instance)(nil)
 
 func (in *instance) Describe() string { return in.describe }
 

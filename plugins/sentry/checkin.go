@@ -45,6 +45,9 @@ type checkIn struct {
 // instance is one configured monitor. Beats of several heartbeats may use
 // it at once.
 type instance struct {
+	// Limit bounds the check-ins sent at once to the DSN's host (every
+	// check-in goes there) through this client's transport.
+	httpclient.Limit
 	cfg    config
 	client *http.Client
 	logger hclog.Logger
@@ -64,6 +67,8 @@ type instance struct {
 	// is told once; bounded by maxUnmapped.
 	unmapped map[sdk.Schedule]bool
 }
+
+var _ sdk.Limited = (*instance)(nil)
 
 // maxUnmapped bounds the schedules an instance remembers having warned
 // about; past it, no more warnings (a log flood helps no one).

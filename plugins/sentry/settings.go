@@ -79,7 +79,10 @@ type schedule struct {
 type dsn struct {
 	// base is scheme, host and path prefix, e.g. https://o0.ingest.sentry.io
 	// or https://example.com/sentry; no user info.
-	base      string
+	base string
+	// baseURL is base parsed: its host is where check-ins go, for
+	// httpclient.LimitOf.
+	baseURL   *url.URL
 	projectID string
 	publicKey string
 }
@@ -171,7 +174,7 @@ func parseDSN(raw string) (dsn, error) {
 		return dsn{}, errors.New("must end with the project id, a number: https://<public key>@<host>/<project id>")
 	}
 	base := url.URL{Scheme: strings.ToLower(u.Scheme), Host: u.Host, Path: p[:max(i, 0)]}
-	return dsn{base: strings.TrimSuffix(base.String(), "/"), projectID: project, publicKey: key}, nil
+	return dsn{base: strings.TrimSuffix(base.String(), "/"), baseURL: &base, projectID: project, publicKey: key}, nil
 }
 
 // checkSlug accepts what Sentry's monitor slugs are made of. It returns

@@ -40,6 +40,8 @@ func (t target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Inst
 		return nil, err
 	}
 	in := newInstance(cfg, client, logger)
+	// Here, not in newInstance: tests build instances there without a client.
+	in.Limit = httpclient.LimitOf(client, cfg.dsn.baseURL)
 	logger.Debug("configured", "target", in.Describe())
 	return in, nil
 }

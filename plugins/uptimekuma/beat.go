@@ -42,6 +42,9 @@ const (
 // instance is one configured Uptime Kuma push monitor. It is not changed
 // after Configure, so concurrent beats are safe.
 type instance struct {
+	// Limit bounds the beats sent at once to Uptime Kuma's host (every
+	// push goes there) through this client's transport.
+	httpclient.Limit
 	ep     endpoint
 	client *http.Client
 	logger hclog.Logger
@@ -51,6 +54,8 @@ type instance struct {
 	// headers are extra request headers (values may be secrets).
 	headers map[string]string
 }
+
+var _ sdk.Limited = (*instance)(nil)
 
 func (in *instance) Describe() string { return in.describe }
 

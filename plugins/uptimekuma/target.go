@@ -98,6 +98,7 @@ func (t target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Inst
 		logger = hclog.NewNullLogger()
 	}
 	in := &instance{
+		Limit:   httpclient.LimitOf(client, ep.base),
 		ep:      ep,
 		client:  client,
 		logger:  logger,
