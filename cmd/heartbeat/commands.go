@@ -22,6 +22,7 @@ import (
 	"github.com/seed-e9b80cf6/heartbeat/core/metrics"
 	"github.com/seed-e9b80cf6/heartbeat/core/pluginhost"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/heapgoal"
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/memtrim"
 )
 
@@ -118,6 +119,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	})
 	defer shed.Stop()
+	// A daemon with thousands of heartbeats holds a large live heap: keep
+	// the garbage beside it to a quarter of it (heapgoal).
+	defer heapgoal.Start()()
 	d.Run(runCtx)
 	logger.Info("heartbeat stopped")
 	return exitOK
