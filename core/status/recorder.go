@@ -49,6 +49,7 @@ type Recorder struct {
 	mu         sync.Mutex
 	heartbeats []*hbState // config order
 	byName     map[string]*hbState
+	tables     tables // what ring entries name by index
 }
 
 // hbState is the recorder's state of one heartbeat.
@@ -63,6 +64,11 @@ type hbState struct {
 	// ring holds the last beats; the oldest is at ring[head] once full.
 	ring []entry
 	head int
+	// details are the first deliveries' details the ring's entries name
+	// (details[0] is ""); extras hold, by ring slot, what an entry does
+	// not (nil until a beat needs it).
+	details []string
+	extras  map[int]*entryExtra
 	// removed is set when a reload drops the heartbeat: a beat begun
 	// before then records nothing more.
 	removed bool
@@ -183,26 +189,37 @@ func (r *Recorder) Skipped(name string, sequence uint64, scheduledAt time.Time) 
 		return
 	}
 	h.lastFire = scheduledAt
-	h.push(Beat{Sequence: sequence, ScheduledAt: scheduledAt, StartedAt: now, FinishedAt: now, Outcome: OutcomeSkipped, Deliveries: []Delivery{}}, r.opts.MaxBeats)
+	h.push(&r.tables, Beat{Sequence: sequence, ScheduledAt: scheduledAt, StartedAt: now, FinishedAt: now, Outcome: OutcomeSkipped, Deliveries: []Delivery{}}, r.opts.MaxBeats)
 }
 
 // push appends b to the ring, dropping the oldest beat when it holds
 // limit. The ring grows as beats come, up to limit and no further: a
 // heartbeat that beats hourly does not hold room for 60 beats from its
 // start, nor do ten thousand heartbeats before their first minute.
-func (h *hbState) push(b Beat, limit int) {
-	e := pack(b)
+func (h *hbState) push(t *tables, b Beat, limit int) {
+	e, x := h.pack(t, b, limit)
+	slot := h.head
 	if len(h.ring) < limit {
 		if len(h.ring) == cap(h.ring) {
 			grown := make([]entry, len(h.ring), min(max(2*cap(h.ring), 4), limit))
 			copy(grown, h.ring)
 			h.ring = grown
 		}
+		slot = len(h.ring)
 		h.ring = append(h.ring, e)
-		return
+	} else {
+		h.ring[slot] = e
+		h.head = (h.head + 1) % len(h.ring)
 	}
-	h.ring[h.head] = e
-	h.head = (h.head + 1) % len(h.ring)
+	switch {
+	case x != nil:
+		if h.extras == nil {
+			h.extras = map[int]*entryExtra{}
+		}
+		h.extras[slot] = x
+	case h.extras != nil:
+		delete(h.extras, slot)
+	}
 }
 
 // Begin starts recording one beat of a heartbeat. It returns nil (which
@@ -321,7 +338,7 @@ func (b *BeatRecord) Finish() {
 	}
 	b.beat.FinishedAt = now
 	b.beat.Outcome = outcome(b.beat)
-	b.h.push(b.beat, b.r.opts.MaxBeats)
+	b.h.push(&b.r.tables, b.beat, b.r.opts.MaxBeats)
 	b.h.state = stateOf(b.beat.Outcome)
 }
 
@@ -420,7 +437,7 @@ func (r *Recorder) Snapshot() Snapshot {
 			out.Targets = append(out.Targets, ts)
 		}
 		for i := range h.ring {
-			out.Beats = append(out.Beats, h.ring[(h.head+i)%len(h.ring)].beat(r.loc))
+			out.Beats = append(out.Beats, h.beat(&r.tables, (h.head+i)%len(h.ring), r.loc))
 		}
 		snap.Heartbeats = append(snap.Heartbeats, out)
 	}

@@ -46,8 +46,8 @@ func footprint(r *Recorder) (entries, bytes int) {
 			s := t.state
 			bytes += len(s.Name) + len(s.Plugin) + len(s.Description) + len(s.LastSignal) + len(s.LastResult) + len(s.LastKind) + len(s.LastDetail)
 		}
-		for _, e := range h.ring {
-			b := e.beat(r.loc)
+		for i := range h.ring {
+			b := h.beat(&r.tables, i, r.loc)
 			entries++
 			bytes += len(b.Outcome)
 			if b.Check != nil {
@@ -422,8 +422,9 @@ func TestRingGrowsToItsLimit(t *testing.T) {
 	for _, n := range []int{0, 1, 3, 4, 5, 6, 7, 13} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			var h hbState
+			var tb tables
 			for i := range n {
-				h.push(Beat{Sequence: uint64(i + 1)}, limit)
+				h.push(&tb, Beat{Sequence: uint64(i + 1)}, limit)
 				if cap(h.ring) > limit {
 					t.Fatalf("after %d beats the ring has room for %d, over its limit %d", i+1, cap(h.ring), limit)
 				}
