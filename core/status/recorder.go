@@ -60,7 +60,10 @@ type hbState struct {
 	lastFire time.Time // scheduled time of the last tick, skipped ones included
 	state    string
 	targets  []*tgState
-	byName   map[string]*tgState
+	// byName indexes targets when they are many (see target); nil for
+	// the usual one to a few, which a scan finds as fast without a map
+	// per heartbeat.
+	byName map[string]*tgState
 	// ring holds the last beats; the oldest is at ring[head] once full.
 	ring []entry
 	head int
@@ -79,6 +82,36 @@ type hbState struct {
 type tgState struct {
 	state                  TargetState
 	at, success, delivered time.Time // zero: never
+}
+
+// mapTargetsFrom is how many targets a heartbeat has before they are
+// indexed by a map rather than scanned.
+const mapTargetsFrom = 8
+
+// target is the heartbeat's target of that name; nil when none.
+func (h *hbState) target(name string) *tgState {
+	if h.byName != nil {
+		return h.byName[name]
+	}
+	for _, t := range h.targets {
+		if t.state.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+func (h *hbState) addTarget(t *tgState) {
+	h.targets = append(h.targets, t)
+	switch {
+	case h.byName != nil:
+		h.byName[t.state.Name] = t
+	case len(h.targets) >= mapTargetsFrom:
+		h.byName = make(map[string]*tgState, len(h.targets))
+		for _, t := range h.targets {
+			h.byName[t.state.Name] = t
+		}
+	}
 }
 
 // NewRecorder returns an empty Recorder; Configure tells it the heartbeats.
@@ -116,21 +149,19 @@ func (r *Recorder) Configure(specs []HeartbeatSpec) {
 		}
 		h.spec = boundSpec(spec)
 		spec = h.spec
-		targets := make([]*tgState, 0, len(spec.Targets))
-		tByName := make(map[string]*tgState, len(spec.Targets))
+		fresh := &hbState{targets: make([]*tgState, 0, len(spec.Targets))}
 		for _, ts := range spec.Targets {
-			if _, dup := tByName[ts.Name]; dup {
+			if fresh.target(ts.Name) != nil {
 				continue
 			}
-			t, ok := h.byName[ts.Name]
-			if !ok || t.state.Plugin != ts.Plugin {
+			t := h.target(ts.Name)
+			if t == nil || t.state.Plugin != ts.Plugin {
 				t = &tgState{state: TargetState{Name: ts.Name, Plugin: ts.Plugin}}
 			}
 			t.state.Description = ts.Description
-			targets = append(targets, t)
-			tByName[ts.Name] = t
+			fresh.addTarget(t)
 		}
-		h.targets, h.byName = targets, tByName
+		h.targets, h.byName = fresh.targets, fresh.byName
 		byName[key] = h
 		order = append(order, h)
 	}
@@ -294,7 +325,7 @@ func (b *BeatRecord) Deliver(d Delivery) {
 	}
 	var t *tgState
 	if !b.h.removed {
-		t = b.h.byName[d.Target]
+		t = b.h.target(d.Target)
 	}
 	if t != nil && d.Detail == t.state.LastDetail {
 		// The same answer as last time, most often: the ring shares one

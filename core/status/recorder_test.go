@@ -443,3 +443,34 @@ func TestRingGrowsToItsLimit(t *testing.T) {
 		})
 	}
 }
+
+// A delivery reaches its own target's state whether the heartbeat's
+// targets are few (scanned) or many (indexed), a repeated name counts
+// once, and a reload that keeps a target keeps its last result.
+func TestRecorderFindsTargets(t *testing.T) {
+	for _, n := range []int{1, 3, mapTargetsFrom - 1, mapTargetsFrom, 3 * mapTargetsFrom} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			var names []string
+			for i := range n {
+				names = append(names, fmt.Sprintf("t%d", i))
+			}
+			r := newTestRecorder(5)
+			r.Configure([]HeartbeatSpec{spec("hb", append(names, names[0])...)})
+			rec := r.Begin("hb", 1, time.Unix(0, 0))
+			for i, name := range names {
+				rec.Deliver(Delivery{Target: name, Signal: "success", Result: ResultDelivered, Attempts: 1, Detail: fmt.Sprint("answer ", i)})
+			}
+			rec.Finish()
+			r.Configure([]HeartbeatSpec{spec("hb", names...)})
+			got := r.Snapshot().Heartbeats[0].Targets
+			if len(got) != n {
+				t.Fatalf("%d targets, want %d", len(got), n)
+			}
+			for i, ts := range got {
+				if ts.Name != names[i] || ts.LastDetail != fmt.Sprint("answer ", i) {
+					t.Errorf("target %d: %s answered %q, want %s answered %q", i, ts.Name, ts.LastDetail, names[i], fmt.Sprint("answer ", i))
+				}
+			}
+		})
+	}
+}
