@@ -7,4 +7,4 @@ import (
 	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/httpclient"
 )
 
-func main() { sdk.Serve(target{pool: httpclient.NewPool()}) }
+func main() { sdk.Serve(target{pool: httpclient.NewPool(), plainHeader: plainHeader()}) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -66,4 +67,37 @@ func TestBeatLimitByHost(t *testing.T) {
 		{Name: "a success beat of an instance with a fail_url", Settings: map[string]any{"url": "https://a.example/1", "fail_url": "https://b.example/1/fail"}, SameBound: true},
 		{Name: "same host, its own transport", Settings: map[string]any{"url": "https://a.example/ping/1", "insecure_skip_verify": true}},
 	})
+}
+
+// Instances without a headers setting share one header map, which an
+// instance with headers never changes.
+func TestPlainHeaderShared(t *testing.T) {
+	tg := target{pool: httpclient.NewPool(), plainHeader: plainHeader()}
+	headerOf := func(s map[string]any) http.Header {
+		t.Helper()
+		raw, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := tg.Configure(context.Background(), sdk.ConfigureRequest{Instance: instanceName, Settings: raw, Logger: hclog.NewNullLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in.(*instance).header
+	}
+	a := headerOf(map[string]any{"url": "https://a.example/1"})
+	b := headerOf(map[string]any{"url": "https://b.example/2"})
+	own := headerOf(map[string]any{"url": "https://a.example/3", "headers": map[string]string{"X-Token": "t"}})
+	if reflect.ValueOf(a).Pointer() != reflect.ValueOf(b).Pointer() {
+		t.Error("two instances without headers have header maps of their own")
+	}
+	if reflect.ValueOf(a).Pointer() == reflect.ValueOf(own).Pointer() {
+		t.Fatal("an instance with headers shares the plain header map")
+	}
+	if len(a) != 1 || a.Get("User-Agent") != sdk.UserAgent() {
+		t.Errorf("plain headers = %v, want the User-Agent alone", a)
+	}
+	if own.Get("User-Agent") != sdk.UserAgent() || own.Get("X-Token") != "t" {
+		t.Errorf("an instance's own headers lack the User-Agent or its setting")
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,15 @@ type target struct {
 	// pool shares HTTP transports, and so connections, between the
 	// instances; nil gives each instance its own.
 	pool *httpclient.Pool
+	// plainHeader is the headers of every instance without a headers
+	// setting (the User-Agent alone), shared read-only as each instance's
+	// are between its beats; nil gives each instance its own.
+	plainHeader http.Header
+}
+
+// plainHeader is what an instance without a headers setting sends.
+func plainHeader() http.Header {
+	return http.Header{"User-Agent": {sdk.UserAgent()}}
 }
 
 func (target) Info() sdk.Info {
@@ -124,7 +134,7 @@ func (t target) Configure(_ context.Context, req sdk.ConfigureRequest) (sdk.Inst
 		return nil, errs
 	}
 	in := &instance{settings: s, method: method, accept: accept, client: client}
-	in.prepare()
+	in.prepare(t.plainHeader)
 	if in.success, err = newAddress(method, s.URL); err != nil {
 		return nil, sdk.FieldError{Field: "url", Message: err.Error()}
 	}
@@ -195,30 +205,39 @@ func (s *statusSpecs) UnmarshalJSON(b []byte) error {
 }
 
 // statusSet holds the accepted status codes: exact codes and classes.
+// Ten thousand instances keep ten thousand sets, so it holds no map: the
+// classes as bits, the codes (usually none) in a list.
 type statusSet struct {
-	codes   map[int]bool
-	classes map[int]bool
+	classes uint8 // bit n: class nxx
+	codes   []int
 }
 
-func (s statusSet) has(code int) bool { return s.codes[code] || s.classes[code/100] }
+func (s statusSet) has(code int) bool {
+	if c := code / 100; c >= 1 && c <= 5 && s.classes&(1<<c) != 0 {
+		return true
+	}
+	return slices.Contains(s.codes, code)
+}
 
 func parseStatusSet(specs []string) (statusSet, error) {
-	set := statusSet{codes: map[int]bool{}, classes: map[int]bool{}}
+	var set statusSet
 	if len(specs) == 0 {
-		set.classes[2] = true
+		set.classes = 1 << 2
 		return set, nil
 	}
 	for _, spec := range specs {
 		spec = strings.ToLower(strings.TrimSpace(spec))
 		if len(spec) == 3 && strings.HasSuffix(spec, "xx") && spec[0] >= '1' && spec[0] <= '5' {
-			set.classes[int(spec[0]-'0')] = true
+			set.classes |= 1 << (spec[0] - '0')
 			continue
 		}
 		code, err := strconv.Atoi(spec)
 		if err != nil || code < 100 || code > 599 {
 			return statusSet{}, fmt.Errorf("%q is neither a status code (100-599) nor a class such as 2xx", spec)
 		}
-		set.codes[code] = true
+		if !slices.Contains(set.codes, code) {
+			set.codes = append(set.codes, code)
+		}
 	}
 	return set, nil
 }
@@ -266,10 +285,14 @@ func newAddress(method, raw string) (address, error) {
 	return a, nil
 }
 
-// prepare builds the headers, Host and body every request sends.
-func (i *instance) prepare() {
-	i.header = make(http.Header, len(i.settings.Headers)+1)
-	i.header.Set("User-Agent", sdk.UserAgent())
+// prepare builds the headers, Host and body every request sends; plain,
+// when not nil, is the headers to share when there is no headers setting.
+func (i *instance) prepare(plain http.Header) {
+	if len(i.settings.Headers) == 0 && plain != nil {
+		i.header = plain
+	} else {
+		i.header = plainHeader()
+	}
 	// Sorted, so that of two names differing only in case the same one
 	// wins every time.
 	for _, name := range sortedNames(i.settings.Headers) {

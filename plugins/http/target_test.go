@@ -492,3 +492,35 @@ func TestInfoDocumentsEverySetting(t *testing.T) {
 		t.Errorf("Info documents %d settings, the test knows %d", len(known), len(samples))
 	}
 }
+
+func TestStatusSetHas(t *testing.T) {
+	tests := []struct {
+		specs  []string
+		accept []int
+		refuse []int
+	}{
+		{nil, []int{200, 204, 299}, []int{199, 300, 404, 500}},
+		{[]string{"2xx", "304"}, []int{200, 250, 304}, []int{301, 305, 404}},
+		{[]string{"5xx"}, []int{500, 599}, []int{200, 499}},
+		{[]string{"1xx", "418", "418"}, []int{100, 199, 418}, []int{200, 417, 419}},
+		{[]string{"204"}, []int{204}, []int{200, 205, 600, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.specs, ","), func(t *testing.T) {
+			set, err := parseStatusSet(tt.specs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range tt.accept {
+				if !set.has(c) {
+					t.Errorf("%d refused", c)
+				}
+			}
+			for _, c := range tt.refuse {
+				if set.has(c) {
+					t.Errorf("%d accepted", c)
+				}
+			}
+		})
+	}
+}
