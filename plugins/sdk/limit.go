@@ -19,7 +19,9 @@ import "sync"
 // httpclient.BeatLimit gives the key and bound of an HTTP request.
 //
 // Keys are compared with ==; two instances that share a bound must
-// return equal keys. BeatLimit must not block.
+// return equal keys. BeatLimit must not block, and Beat must return once
+// its context ends: a beat that does not holds its slot, and the beats
+// behind it wait until their deadlines pass.
 type Limited interface {
 	BeatLimit(b Beat) (key any, n int)
 }
