@@ -30,6 +30,7 @@ import (
 	"github.com/seed-e9b80cf6/heartbeat/bench/internal/proc"
 	"github.com/seed-e9b80cf6/heartbeat/bench/internal/run"
 	"github.com/seed-e9b80cf6/heartbeat/bench/internal/stats"
+	"github.com/seed-e9b80cf6/heartbeat/plugins/sdk/memtrim"
 )
 
 func main() {
@@ -124,7 +125,12 @@ func soak(o options, out io.Writer) error {
 		}}
 	}
 	fmt.Fprintf(out, "1. the footprint: 1 heartbeat for %s\n", o.idle)
-	if rep.Idle, err = run.Heartbeat(window(o.idle), 1); err != nil {
+	// The footprint is the process at rest: measured once each process
+	// has shed its start-up pages (memtrim), as bench/idle does, or it
+	// counts start-up code as memory the heartbeats need.
+	footprint := window(o.idle)
+	footprint.Window.Warmup = max(o.warmup, memtrim.AfterStartup+5*time.Second)
+	if rep.Idle, err = run.Heartbeat(footprint, 1); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "2. the daemon: %d heartbeats for %s\n", o.n, o.duration)

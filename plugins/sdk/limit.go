@@ -19,12 +19,16 @@ import "sync"
 // httpclient.BeatLimit gives the key and bound of an HTTP request.
 //
 // Keys are compared with ==; two instances that share a bound must
-// return equal keys. BeatLimit must not block, and Beat must return once
-// its context ends: a beat that does not holds its slot, and the beats
-// behind it wait until their deadlines pass.
+// return equal keys. BeatLimit must not block. A Beat still running when
+// its context ends gives its place under the bound up then, so that one
+// that overruns its context holds up no other beat.
 type Limited interface {
 	BeatLimit(b Beat) (key any, n int)
 }
+
+// beatStep runs one beat under its bound, and returns the waiting beat it
+// handed its place to, to be run next on the same goroutine (nil: none).
+type beatStep func() beatStep
 
 // beatLimits holds the beats waiting for a bound of a Limited instance,
 // for one plugin process.
@@ -37,14 +41,14 @@ type beatLimits struct {
 // waiting, oldest first.
 type limitQueue struct {
 	running int
-	waiting []func()
+	waiting []beatStep
 	head    int
 }
 
 // admit returns true when a beat with key may start now, bound n, and
 // counts it running. Otherwise it queues run, to be returned by a later
 // done, and returns false.
-func (l *beatLimits) admit(key any, n int, run func()) bool {
+func (l *beatLimits) admit(key any, n int, run beatStep) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.keys == nil {
@@ -65,7 +69,7 @@ func (l *beatLimits) admit(key any, n int, run func()) bool {
 
 // done ends a beat with key that admit let start, and returns the next
 // waiting beat of that key, which takes the slot, or nil.
-func (l *beatLimits) done(key any) func() {
+func (l *beatLimits) done(key any) beatStep {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	q := l.keys[key]

@@ -28,7 +28,7 @@ func TestBeatLimitsQueueInOrder(t *testing.T) {
 			var order []int
 			admitted := 0
 			for i := range tt.beats {
-				if l.admit("host", tt.bound, func() { order = append(order, i) }) {
+				if l.admit("host", tt.bound, func() beatStep { order = append(order, i); return nil }) {
 					admitted++
 				}
 			}
@@ -64,7 +64,7 @@ func TestBeatLimitsQueueInOrder(t *testing.T) {
 func TestBeatLimitsQueueStaysBounded(t *testing.T) {
 	var l beatLimits
 	ran := 0
-	run := func() { ran++ }
+	run := func() beatStep { ran++; return nil }
 	if !l.admit("host", 1, run) {
 		t.Fatal("the first beat waited")
 	}
@@ -235,7 +235,7 @@ func TestWaitingBeatPastItsDeadline(t *testing.T) {
 	beats := &streamBeats{running: map[uint64]*streamBeat{}}
 	beats.add(sb)
 	inst := &limitInstance{key: "a", t: srv.target.(*limitTarget)}
-	detail, code := srv.runStreamed(inst, true, sb, beats)
+	detail, code := srv.runStreamed(inst, true, sb, beats, nil)
 	if !strings.Contains(detail, "deadline passed before it could start") || code.String() != "DeadlineExceeded" {
 		t.Errorf("runStreamed = %q, %s", detail, code)
 	}
@@ -258,5 +258,62 @@ func TestPanickingBeatLimit(t *testing.T) {
 	res, err := c.Beat(context.Background(), "ok-1", Beat{Signal: SignalSuccess, Sequence: 3})
 	if err != nil || res.Detail != "ok-1 #3" {
 		t.Fatalf("Beat = %+v, %v", res, err)
+	}
+}
+
+// hangTarget's instances share one bound of one beat; "hang" ignores its
+// context until released, "ok" answers at once.
+type hangTarget struct{ release chan struct{} }
+
+func (*hangTarget) Info() Info { return Info{Name: "hang", Signals: []Signal{SignalSuccess}} }
+
+func (t *hangTarget) Configure(_ context.Context, req ConfigureRequest) (Instance, error) {
+	return &hangInstance{name: req.Instance, t: t}, nil
+}
+
+type hangInstance struct {
+	name string
+	t    *hangTarget
+}
+
+func (i *hangInstance) Describe() string                { return i.name }
+func (i *hangInstance) BeatLimit(Beat) (key any, n int) { return "one host", 1 }
+
+func (i *hangInstance) Beat(context.Context, Beat) (Result, error) {
+	if i.name == "hang" {
+		<-i.t.release
+	}
+	return Result{Detail: i.name}, nil
+}
+
+// A bounded Beat that overruns its context gives its place up when the
+// context ends: the beat waiting behind it is delivered then, not when
+// the hung one returns.
+func TestOverrunBeatGivesItsSlotUp(t *testing.T) {
+	target := &hangTarget{release: make(chan struct{})}
+	defer close(target.release)
+	srv := newServer(target, nil)
+	c, _ := dialStream(t, srv)
+	configureAll(t, c, "hang", "ok")
+	short, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	hung := make(chan error, 1)
+	go func() {
+		_, err := c.Beat(short, "hang", Beat{Signal: SignalSuccess})
+		hung <- err
+	}()
+	waitUntil(t, func() bool {
+		srv.limits.mu.Lock()
+		defer srv.limits.mu.Unlock()
+		return len(srv.limits.keys) == 1
+	}, "the hung beat never started")
+	long, cancelLong := context.WithTimeout(context.Background(), time.Minute)
+	defer cancelLong()
+	res, err := c.Beat(long, "ok", Beat{Signal: SignalSuccess})
+	if err != nil || res.Detail != "ok" {
+		t.Fatalf("the beat behind the hung one: %+v, %v", res, err)
+	}
+	if err := <-hung; err == nil {
+		t.Error("the hung beat was answered as delivered")
 	}
 }

@@ -73,8 +73,7 @@ func (s *server) startStreamed(b *targetv1.StreamedBeat, beats *streamBeats, out
 	}
 	beats.add(sb)
 	inst, ok := s.instance(sb.req.GetInstance())
-	run := func() {
-		detail, code := s.runStreamed(inst, ok, sb, beats)
+	finish := func(detail string, code codes.Code) {
 		beats.forget(sb)
 		out.push(&targetv1.BeatResult{Id: sb.id, Code: uint32(code), Detail: detail})
 		done()
@@ -85,20 +84,44 @@ func (s *server) startStreamed(b *targetv1.StreamedBeat, beats *streamBeats, out
 			sb.converted = true
 			if key, n := s.beatLimit(l, sb); key != nil && n > 0 {
 				sb.limit = n
-				if !s.limits.admit(key, n, run) {
-					return // a worker of the key runs it when a slot frees
+				slot := &beatSlot{limits: &s.limits, key: key}
+				var step beatStep = func() beatStep {
+					finish(s.runStreamed(inst, ok, sb, beats, slot))
+					return slot.release()
 				}
-				s.workers.Go(func() {
-					run()
-					for next := s.limits.done(key); next != nil; next = s.limits.done(key) {
-						next()
-					}
-				})
+				if s.limits.admit(key, n, step) {
+					s.workers.Go(func() { runSteps(step) })
+				} // else the beat that frees a slot runs it
 				return
 			}
 		}
 	}
-	s.workers.Go(run)
+	s.workers.Go(func() { finish(s.runStreamed(inst, ok, sb, beats, nil)) })
+}
+
+// runSteps runs a bounded beat, then the waiting beat it handed its slot
+// to, and so on, on one goroutine.
+func runSteps(step beatStep) {
+	for step != nil {
+		step = step()
+	}
+}
+
+// beatSlot is a bounded beat's place under its bound. It is given up
+// once: when the beat ends, or when the beat's context ends, whichever
+// comes first, so that a Beat that overruns its context holds up no
+// other beat.
+type beatSlot struct {
+	once   sync.Once
+	limits *beatLimits
+	key    any
+}
+
+// release gives the slot up, and returns the waiting beat that takes it:
+// nil when none waits, or when the slot was given up before.
+func (sl *beatSlot) release() (next beatStep) {
+	sl.once.Do(func() { next = sl.limits.done(sl.key) })
+	return next
 }
 
 // beatLimit is l's bound for sb; none when BeatLimit panics, which is
@@ -114,8 +137,9 @@ func (s *server) beatLimit(l Limited, sb *streamBeat) (key any, n int) {
 }
 
 // runStreamed delivers sb unless it was cut, or its deadline passed, while
-// it waited.
-func (s *server) runStreamed(inst Instance, ok bool, sb *streamBeat, beats *streamBeats) (string, codes.Code) {
+// it waited. A bounded beat (slot not nil) gives its slot up as its
+// context ends, if it has not returned by then.
+func (s *server) runStreamed(inst Instance, ok bool, sb *streamBeat, beats *streamBeats, slot *beatSlot) (string, codes.Code) {
 	if !ok {
 		return notConfigured(sb.req.GetInstance())
 	}
@@ -126,6 +150,16 @@ func (s *server) runStreamed(inst Instance, ok bool, sb *streamBeat, beats *stre
 	}
 	if ctx.Err() != nil && sb.limit > 0 {
 		return fmt.Sprintf("the beat's deadline passed before it could start: %d beats to the same destination were under way", sb.limit), codes.DeadlineExceeded
+	}
+	if slot != nil {
+		stop := context.AfterFunc(ctx, func() {
+			if next := slot.release(); next != nil {
+				s.workers.Go(func() { runSteps(next) })
+			}
+		})
+		// Before cancel, deferred above: a beat that returns in time
+		// gives its slot up itself, to the next beat on this goroutine.
+		defer stop()
 	}
 	b := sb.beat
 	if !sb.converted {
