@@ -1,6 +1,9 @@
 package sdk
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // Limited may be implemented by an Instance whose beats share a bound
 // with the beats of other instances of the same plugin process, such as
@@ -19,7 +22,8 @@ import "sync"
 // httpclient.BeatLimit gives the key and bound of an HTTP request.
 //
 // Keys are compared with ==; two instances that share a bound must
-// return equal keys. BeatLimit must not block. A Beat still running when
+// return equal keys. A key that cannot be compared (a slice, a map) gives
+// the beat no bound, and is logged once. BeatLimit must not block. A Beat still running when
 // its context ends gives its place under the bound up then, so that one
 // that overruns its context holds up no other beat.
 type Limited interface {
@@ -48,9 +52,16 @@ type limitQueue struct {
 // admit returns true when a beat with key may start now, bound n, and
 // counts it running. Otherwise it queues run, to be returned by a later
 // done, and returns false.
-func (l *beatLimits) admit(key any, n int, run beatStep) bool {
+// A key that cannot be compared (a slice, or a struct holding one) is an
+// error, and the beat has no bound.
+func (l *beatLimits) admit(key any, n int, run beatStep) (admitted bool, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			admitted, err = false, fmt.Errorf("BeatLimit returned a key of type %T, which cannot be compared: %v", key, r)
+		}
+	}()
 	if l.keys == nil {
 		l.keys = map[any]*limitQueue{}
 	}
@@ -61,10 +72,10 @@ func (l *beatLimits) admit(key any, n int, run beatStep) bool {
 	}
 	if q.running < n {
 		q.running++
-		return true
+		return true, nil
 	}
 	q.waiting = append(q.waiting, run)
-	return false
+	return false, nil
 }
 
 // done ends a beat with key that admit let start, and returns the next

@@ -28,7 +28,7 @@ func TestBeatLimitsQueueInOrder(t *testing.T) {
 			var order []int
 			admitted := 0
 			for i := range tt.beats {
-				if l.admit("host", tt.bound, func() beatStep { order = append(order, i); return nil }) {
+				if ok, _ := l.admit("host", tt.bound, func() beatStep { order = append(order, i); return nil }); ok {
 					admitted++
 				}
 			}
@@ -65,14 +65,14 @@ func TestBeatLimitsQueueStaysBounded(t *testing.T) {
 	var l beatLimits
 	ran := 0
 	run := func() beatStep { ran++; return nil }
-	if !l.admit("host", 1, run) {
+	if ok, _ := l.admit("host", 1, run); !ok {
 		t.Fatal("the first beat waited")
 	}
 	for range 10 {
-		l.admit("host", 1, run)
+		_, _ = l.admit("host", 1, run)
 	}
 	for range 100_000 {
-		l.admit("host", 1, run)
+		_, _ = l.admit("host", 1, run)
 		l.done("host")()
 	}
 	q := l.keys["host"]
@@ -315,5 +315,35 @@ func TestOverrunBeatGivesItsSlotUp(t *testing.T) {
 	}
 	if err := <-hung; err == nil {
 		t.Error("the hung beat was answered as delivered")
+	}
+}
+
+type sliceKeyTarget struct{ streamTarget }
+
+type sliceKey struct{ *streamInstance }
+
+func (sliceKey) BeatLimit(Beat) (any, int) { return []string{"not", "comparable"}, 1 }
+
+func (t *sliceKeyTarget) Configure(_ context.Context, req ConfigureRequest) (Instance, error) {
+	return sliceKey{&streamInstance{name: req.Instance, t: &t.streamTarget}}, nil
+}
+
+// A bound whose key cannot be compared costs the beats their bound, not
+// the plugin.
+func TestUncomparableLimitKey(t *testing.T) {
+	srv := newServer(&sliceKeyTarget{}, nil)
+	c, _ := dialStream(t, srv)
+	configureAll(t, c, "ok-1")
+	for i := range 3 {
+		res, err := c.Beat(context.Background(), "ok-1", Beat{Signal: SignalSuccess, Sequence: uint64(i)})
+		if err != nil || res.Detail != fmt.Sprintf("ok-1 #%d", i) {
+			t.Fatalf("beat %d: %+v, %v", i, res, err)
+		}
+	}
+	if !srv.badLimitKey.Load() {
+		t.Error("the key was not reported")
+	}
+	if n := srv.limits.waiting(); n != 0 {
+		t.Errorf("%d beats wait", n)
 	}
 }

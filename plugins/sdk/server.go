@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc/codes"
@@ -25,6 +26,9 @@ type server struct {
 	workers *workpool.Pool
 	// limits queues the beats beyond the bounds of Limited instances.
 	limits beatLimits
+	// badLimitKey is set once a BeatLimit key could not be compared, so
+	// that it is logged once, not for every beat.
+	badLimitKey atomic.Bool
 }
 
 // idleBeatWorkers is how many goroutines stay parked between beats for the

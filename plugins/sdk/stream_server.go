@@ -89,10 +89,19 @@ func (s *server) startStreamed(b *targetv1.StreamedBeat, beats *streamBeats, out
 					finish(s.runStreamed(inst, ok, sb, beats, slot))
 					return slot.release()
 				}
-				if s.limits.admit(key, n, step) {
+				admitted, err := s.limits.admit(key, n, step)
+				switch {
+				case err != nil:
+					if s.badLimitKey.CompareAndSwap(false, true) {
+						s.logger.Error("beats are sent without their bound", "error", err.Error())
+					}
+					sb.limit = 0
+				case admitted:
 					s.workers.Go(func() { runSteps(step) })
-				} // else the beat that frees a slot runs it
-				return
+					return
+				default:
+					return // the beat that frees a slot runs it
+				}
 			}
 		}
 	}
