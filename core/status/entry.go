@@ -31,7 +31,6 @@ type entry struct {
 
 const (
 	packed    uint8 = 1 << iota // the first delivery is inline
-	hasExtra                    // the heartbeat's extras hold more for this slot
 	ownZone                     // extra.scheduled holds the scheduled time
 	maxZones  = 256
 	noDetails = 1 << 16 // past the indices a detail can have
@@ -158,7 +157,6 @@ func (h *hbState) pack(t *tables, b Beat, limit int) (entry, *entryExtra) {
 	if x.check == nil && x.rest == nil && e.flags&ownZone == 0 {
 		return e, nil
 	}
-	e.flags |= hasExtra
 	return e, &x
 }
 
@@ -246,8 +244,8 @@ func (h *hbState) beat(t *tables, i int, loc *time.Location) Beat {
 		Outcome: word(e.outcome),
 	}
 	var x entryExtra
-	if e.flags&hasExtra != 0 && h.extras[i] != nil {
-		x = *h.extras[i]
+	if extra := h.extras[i]; extra != nil { // push keeps a slot's extra with its entry
+		x = *extra
 	}
 	if e.flags&ownZone != 0 {
 		b.ScheduledAt = x.scheduled
