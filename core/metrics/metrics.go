@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"runtime"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,47 +41,22 @@ type Status interface {
 // process collectors.
 type Metrics struct {
 	registry   *prometheus.Registry
-	beats      *prometheus.CounterVec
-	duration   *prometheus.HistogramVec
+	beats      *beatCounts
 	reloads    *prometheus.CounterVec
 	lastReload prometheus.Gauge
 
-	// mu guards gone: the (heartbeat, target) pairs the last reload
-	// removed, whose beats still in flight must not bring their series back.
-	mu   sync.Mutex
-	gone map[[2]string]bool
-	// inForce is the last set of pairs given to InForce.
+	// Under beats.mu: gone are the (heartbeat, target) pairs the last
+	// reload removed, whose beats still in flight must not bring their
+	// series back; inForce is the last set of pairs given to InForce.
+	gone    map[[2]string]bool
 	inForce map[[2]string]bool
-	// delivered caches the series a delivered beat updates, so the common
-	// outcome costs one map lookup instead of hashing five label values;
-	// InForce empties it as it deletes series.
-	delivered map[deliveredKey]deliveredSeries
-}
-
-type deliveredKey struct {
-	heartbeat, target string
-	signal            sdk.Signal
-}
-
-type deliveredSeries struct {
-	count    prometheus.Counter
-	duration prometheus.Observer
 }
 
 // New returns Metrics registered in a registry of their own.
 func New() *Metrics {
 	m := &Metrics{
-		registry:  prometheus.NewRegistry(),
-		delivered: map[deliveredKey]deliveredSeries{},
-		beats: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "heartbeat_beats_total",
-			Help: "Beats by heartbeat, target, signal and result (delivered, failed or skipped); reason is the failure kind.",
-		}, []string{"heartbeat", "target", "signal", "result", "reason"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "heartbeat_delivery_duration_seconds",
-			Help:    "Time to deliver one beat to one target, retries included.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"target"}),
+		registry: prometheus.NewRegistry(),
+		beats:    newBeatCounts(),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "heartbeat_config_reloads_total",
 			Help: "Config reloads by result (success or failure).",
@@ -99,51 +73,28 @@ func New() *Metrics {
 		ConstLabels: prometheus.Labels{"version": sdk.Version(), "commit": sdk.Commit(), "goversion": runtime.Version()},
 	})
 	build.Set(1)
-	m.registry.MustRegister(m.beats, m.duration, m.reloads, m.lastReload, build,
+	m.registry.MustRegister(m.beats, m.reloads, m.lastReload, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 // Outcome counts one delivery.
 func (m *Metrics) Outcome(o dispatch.Outcome) {
-	if !o.Skipped && o.Err == nil {
-		m.countDelivered(o)
+	key := beatKey{heartbeat: o.Heartbeat, target: o.Target, signal: o.Signal}
+	switch {
+	case o.Skipped:
+		key.result = "skipped"
+	case o.Err != nil:
+		key.result, key.reason = "failed", o.Kind()
+	default:
+		key.result = "delivered"
+	}
+	m.beats.mu.Lock()
+	defer m.beats.mu.Unlock()
+	if len(m.gone) > 0 && m.gone[[2]string{o.Heartbeat, o.Target}] {
 		return
 	}
-	m.mu.Lock()
-	gone := m.gone[[2]string{o.Heartbeat, o.Target}]
-	m.mu.Unlock()
-	if gone {
-		return
-	}
-	if o.Skipped {
-		m.beats.WithLabelValues(o.Heartbeat, o.Target, o.Signal.String(), "skipped", "").Inc()
-		return
-	}
-	m.beats.WithLabelValues(o.Heartbeat, o.Target, o.Signal.String(), "failed", o.Kind()).Inc()
-	m.duration.WithLabelValues(o.Target).Observe(o.Duration.Seconds())
-}
-
-// countDelivered counts a delivered beat through the cached series.
-func (m *Metrics) countDelivered(o dispatch.Outcome) {
-	key := deliveredKey{o.Heartbeat, o.Target, o.Signal}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	// A cached pair is in force: InForce empties the cache, and a gone
-	// pair is never cached.
-	series, ok := m.delivered[key]
-	if !ok {
-		if m.gone[[2]string{o.Heartbeat, o.Target}] {
-			return
-		}
-		series = deliveredSeries{
-			count:    m.beats.WithLabelValues(o.Heartbeat, o.Target, o.Signal.String(), "delivered", ""),
-			duration: m.duration.WithLabelValues(o.Target),
-		}
-		m.delivered[key] = series
-	}
-	series.count.Inc()
-	series.duration.Observe(o.Duration.Seconds())
+	m.beats.count(key, !o.Skipped, o.Duration.Seconds())
 }
 
 // Reload counts a config reload.

@@ -70,8 +70,8 @@ func (m *Metrics) InForce(heartbeats map[string][]string) {
 			targets[t] = true
 		}
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.beats.mu.Lock()
+	defer m.beats.mu.Unlock()
 	gone := map[[2]string]bool{}
 	for pair := range m.inForce {
 		if !now[pair] {
@@ -79,11 +79,5 @@ func (m *Metrics) InForce(heartbeats map[string][]string) {
 		}
 	}
 	m.gone, m.inForce = gone, now
-	clear(m.delivered)
-	for pair := range gone {
-		m.beats.DeletePartialMatch(prometheus.Labels{"heartbeat": pair[0], "target": pair[1]})
-		if !targets[pair[1]] {
-			m.duration.DeleteLabelValues(pair[1])
-		}
-	}
+	m.beats.drop(gone, targets)
 }
