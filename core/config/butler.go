@@ -68,7 +68,7 @@ func (p *parser) butlerSOS(cfg *Config, butler *yaml.Node) {
 		Plugin:      "http",
 		Settings:    settings,
 		Pos:         p.pos(f["remoteURL"][0]),
-		settingPos:  map[string]Pos{"url": p.pos(f["remoteURL"][1])},
+		settingPos:  settingPositions{{"url", p.pos(f["remoteURL"][1])}},
 		settingsPos: p.pos(f["remoteURL"][1]),
 		Delivery:    Delivery{Timeout: DefaultDeliveryTimeout, Retries: DefaultRetries, Backoff: DefaultRetryBackoff},
 	}

@@ -80,14 +80,37 @@ type Target struct {
 	Delivery Delivery
 	Pos      Pos
 	// settingPos locates each setting (dotted path) for error messages.
-	settingPos  map[string]Pos
+	settingPos  settingPositions
 	settingsPos Pos
+}
+
+// settingPositions are where a target's settings are written, by dotted
+// path, in the order written. A list, not a map: a target has a few
+// settings, and a map each would cost 4 MB at 10,000 targets.
+type settingPositions []settingPosition
+
+type settingPosition struct {
+	field string
+	pos   Pos
+}
+
+func (s *settingPositions) add(field string, pos Pos) {
+	*s = append(*s, settingPosition{field, pos})
+}
+
+func (s settingPositions) find(field string) (Pos, bool) {
+	for _, sp := range s {
+		if sp.field == field {
+			return sp.pos, true
+		}
+	}
+	return Pos{}, false
 }
 
 // SettingPos returns where the setting field (a dotted path) is written,
 // or where the target's settings block starts when the field is not there.
 func (t *Target) SettingPos(field string) Pos {
-	if p, ok := t.settingPos[field]; ok {
+	if p, ok := t.settingPos.find(field); ok {
 		return p
 	}
 	if t.settingsPos.Line != 0 {

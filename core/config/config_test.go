@@ -255,3 +255,41 @@ func TestBadInputCorpusIsRejected(t *testing.T) {
 		})
 	}
 }
+
+func TestSettingPos(t *testing.T) {
+	src := `targets:
+  web:
+    plugin: http
+    config:
+      url: https://example.com/ping
+      headers:
+        X-Token: abc
+      success_status: [200, 204]
+heartbeats:
+  - { name: svc, frequency: every 1 hour, targets: [web] }
+`
+	cfg, err := Parse("hb.yaml", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := cfg.Targets["web"]
+	tests := []struct {
+		field        string
+		line, column int
+	}{
+		{"url", 5, 7},
+		{"headers", 6, 7},
+		{"headers.X-Token", 7, 9},
+		{"success_status", 8, 7},
+		// Not written: where the settings block starts.
+		{"timeout", 4, 5},
+		{"", 4, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.field, func(t *testing.T) {
+			if p := web.SettingPos(tt.field); p.File != "hb.yaml" || p.Line != tt.line || p.Column != tt.column {
+				t.Errorf("SettingPos(%q) = %v, want hb.yaml:%d:%d", tt.field, p, tt.line, tt.column)
+			}
+		})
+	}
+}

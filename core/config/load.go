@@ -823,12 +823,11 @@ func (p *parser) target(name string, key, n *yaml.Node) *Target {
 			t.Delivery.Backoff = d
 		}
 	}
-	t.settingPos = map[string]Pos{}
 	settings := map[string]any{}
 	if kv, ok := f["config"]; ok {
 		t.settingsPos = p.pos(kv[0])
 		if kv[1].Kind == yaml.MappingNode {
-			if v, ok := p.value(kv[1], "", t.settingPos).(map[string]any); ok {
+			if v, ok := p.value(kv[1], "", &t.settingPos).(map[string]any); ok {
 				settings = v
 			}
 		} else if kv[1].Tag != "!!null" {
@@ -845,7 +844,7 @@ func (p *parser) target(name string, key, n *yaml.Node) *Target {
 
 // value converts a settings node to plain Go values for the plugin, with
 // ${VAR} expansion in every string, and records each setting's position.
-func (p *parser) value(n *yaml.Node, path string, positions map[string]Pos) any {
+func (p *parser) value(n *yaml.Node, path string, positions *settingPositions) any {
 	switch n.Kind {
 	case yaml.MappingNode:
 		m := map[string]any{}
@@ -859,7 +858,7 @@ func (p *parser) value(n *yaml.Node, path string, positions map[string]Pos) any 
 				p.errs.add(p.pos(k), "remove one of them", "setting %s is written twice", excerpt(child))
 				continue
 			}
-			positions[child] = p.pos(k)
+			positions.add(child, p.pos(k))
 			m[k.Value] = p.value(v, child, positions)
 		}
 		return m
