@@ -152,8 +152,8 @@ func (s *server) runStreamed(inst Instance, ok bool, sb *streamBeat, beats *stre
 	if !ok {
 		return notConfigured(sb.req.GetInstance())
 	}
-	ctx, cancel, cut := beats.begin(sb)
-	defer cancel()
+	ctx, cut := beats.begin(sb)
+	defer ctx.cancel()
 	if cut {
 		return "the beat was cancelled before it started", codes.Canceled
 	}
@@ -161,7 +161,7 @@ func (s *server) runStreamed(inst Instance, ok bool, sb *streamBeat, beats *stre
 		return fmt.Sprintf("the beat's deadline passed before it could start: %d beats to the same destination were under way", sb.limit), codes.DeadlineExceeded
 	}
 	if slot != nil {
-		stop := context.AfterFunc(ctx, func() {
+		stop := ctx.whenEnded(func() {
 			if next := slot.release(); next != nil {
 				s.workers.Go(func() { runSteps(next) })
 			}
@@ -195,10 +195,10 @@ type streamBeat struct {
 	beat      Beat
 	converted bool
 	limit     int // the bound it waited behind; 0 when none
-	// Under beats.mu: cancel ends the beat's context once it started;
-	// cut marks a beat cut before it started.
-	cancel context.CancelFunc
-	cut    bool
+	// Under beats.mu: ctx is the beat's context once it started; cut
+	// marks a beat cut before it started.
+	ctx *beatContext
+	cut bool
 }
 
 func (b *streamBeats) add(sb *streamBeat) {
@@ -210,19 +210,15 @@ func (b *streamBeats) add(sb *streamBeat) {
 
 // begin gives sb its context as it starts; cut is true when it was cut
 // before.
-func (b *streamBeats) begin(sb *streamBeat) (ctx context.Context, cancel context.CancelFunc, cut bool) {
-	if sb.deadline.IsZero() {
-		ctx, cancel = context.WithCancel(context.Background())
-	} else {
-		ctx, cancel = context.WithDeadline(context.Background(), sb.deadline)
-	}
+func (b *streamBeats) begin(sb *streamBeat) (ctx *beatContext, cut bool) {
+	ctx = newBeatContext(sb.deadline)
 	b.mu.Lock()
 	cut = sb.cut || b.ended
 	if !cut {
-		sb.cancel = cancel
+		sb.ctx = ctx
 	}
 	b.mu.Unlock()
-	return ctx, cancel, cut
+	return ctx, cut
 }
 
 // forget drops an ended beat.
@@ -239,15 +235,15 @@ func (b *streamBeats) forget(sb *streamBeat) {
 func (b *streamBeats) stop(id uint64) {
 	b.mu.Lock()
 	sb := b.running[id]
-	var cancel context.CancelFunc
+	var ctx *beatContext
 	if sb != nil {
 		delete(b.running, id)
 		sb.cut = true
-		cancel = sb.cancel
+		ctx = sb.ctx
 	}
 	b.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if ctx != nil {
+		ctx.cancel()
 	}
 }
 
@@ -255,16 +251,16 @@ func (b *streamBeats) stop(id uint64) {
 func (b *streamBeats) cutAll() {
 	b.mu.Lock()
 	b.ended = true
-	cancels := make([]context.CancelFunc, 0, len(b.running))
+	started := make([]*beatContext, 0, len(b.running))
 	for _, sb := range b.running {
 		sb.cut = true
-		if sb.cancel != nil {
-			cancels = append(cancels, sb.cancel)
+		if sb.ctx != nil {
+			started = append(started, sb.ctx)
 		}
 	}
 	b.mu.Unlock()
-	for _, cancel := range cancels {
-		cancel()
+	for _, ctx := range started {
+		ctx.cancel()
 	}
 }
 
