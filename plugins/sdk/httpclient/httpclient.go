@@ -198,7 +198,24 @@ type Response struct {
 // the answer and returns errors that name the server but never the full URL.
 // Network errors and timeouts are sdk.Temporary.
 func Do(ctx context.Context, client *http.Client, req *http.Request) (Response, error) {
-	req = req.WithContext(ctx)
+	if client.Timeout > 0 {
+		// The client's timeout goes on the context instead, when the
+		// context does not end sooner: with a Timeout set, http.Client
+		// copies every request, and wraps every response's body, to
+		// enforce it. The whole answer is read before Do returns, so the
+		// deadline covers what Timeout would.
+		if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > client.Timeout {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, client.Timeout)
+			defer cancel()
+		}
+		untimed := *client
+		untimed.Timeout = 0
+		client = &untimed
+	}
+	if req.Context() != ctx {
+		req = req.WithContext(ctx)
+	}
 	if req.Header.Get("User-Agent") == "" {
 		// req's Header may be shared by the requests of many beats, which
 		// net/http only reads: the User-Agent goes on a copy.
