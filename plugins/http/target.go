@@ -309,11 +309,13 @@ func (i *instance) prepare(plain http.Header) {
 	}
 }
 
-// newRequest is a request to a, as http.NewRequest would build it, without
-// parsing the URL again. The URL is shared between requests: net/http does
-// not change it.
-func (i *instance) newRequest(a address) *http.Request {
-	req := &http.Request{
+// newRequest is a request to a under ctx, as http.NewRequestWithContext
+// would build it, without parsing the URL again. The URL is shared
+// between requests: net/http does not change it.
+func (i *instance) newRequest(ctx context.Context, a address) *http.Request {
+	// Built in place and copied once by WithContext, the one way to set
+	// the context; httpclient.Do then sends it as it is.
+	req := (&http.Request{
 		Method:     i.method,
 		URL:        a.url,
 		Proto:      "HTTP/1.1",
@@ -321,7 +323,7 @@ func (i *instance) newRequest(a address) *http.Request {
 		ProtoMinor: 1,
 		Header:     i.header, // shared: neither net/http nor httpclient.Do changes it
 		Host:       a.host,
-	}
+	}).WithContext(ctx)
 	if i.host != "" {
 		req.Host = i.host
 	}
@@ -366,7 +368,7 @@ func (i *instance) Beat(ctx context.Context, b sdk.Beat) (sdk.Result, error) {
 	default:
 		return sdk.Result{}, sdk.Errorf(sdk.KindPermanent, "the http target does not deliver %s signals", b.Signal)
 	}
-	req := i.newRequest(to)
+	req := i.newRequest(ctx, to)
 	resp, err := httpclient.Do(ctx, i.client, req)
 	if err != nil {
 		return sdk.Result{}, err
