@@ -762,10 +762,14 @@ targets:
   console: { plugin: log }
 heartbeats:
   - { name: healthy, frequency: every 1 sec, targets: [good] }
-  - { name: faulty, frequency: every 1 hour, targets: [bad] }
+  - { name: faulty, cron: "0 0 1 1 *", targets: [bad] }
   - { name: faulty-loop, frequency: every 2 sec, targets: [bad-loop] }
   - { name: clock, frequency: every 1 hour, targets: [console] }
 `, healthy.srv.URL, faultyURL, tt.policy))
+			// The faulty heartbeat beats at start-up and then only on New
+			// Year: each case counts the requests of that one beat, and an
+			// hourly schedule would beat again when a case runs across the
+			// hour.
 			d := startDaemon(t, bins, "--config", cfg)
 			start := startTime(t, d, "clock")
 			var first loggedOutcome
