@@ -52,6 +52,10 @@ type beatCounts struct {
 	mu        sync.Mutex
 	beats     map[beatKey]*beatCount
 	durations map[string]*durations // by target
+	// inForce are the (heartbeat, target) pairs of the config in force;
+	// gone those the last reload removed, whose beats still in flight
+	// must not bring their series back.
+	inForce, gone map[[2]string]bool
 }
 
 func newBeatCounts() *beatCounts {
@@ -66,9 +70,14 @@ func newBeatCounts() *beatCounts {
 	}
 }
 
-// count counts one beat of key; a beat that was attempted (observe) also
-// counts its duration in seconds. The caller holds c.mu.
+// count counts one beat of key, unless its pair is gone; a beat that was
+// attempted (observe) also counts its duration in seconds.
 func (c *beatCounts) count(key beatKey, observe bool, seconds float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.gone) > 0 && c.gone[[2]string{key.heartbeat, key.target}] {
+		return
+	}
 	bc := c.beats[key]
 	if bc == nil {
 		bc = &beatCount{}
@@ -88,16 +97,24 @@ func (c *beatCounts) count(key beatKey, observe bool, seconds float64) {
 	bc.durations.observe(seconds)
 }
 
-// drop deletes the series of the (heartbeat, target) pairs in gone, and
-// the duration series of the targets not in targets. The caller holds
-// c.mu.
-func (c *beatCounts) drop(gone map[[2]string]bool, targets map[string]bool) {
+// setInForce makes now the pairs in force, and targets their targets: the
+// series of the pairs no longer there are deleted, and so are the
+// duration series of the targets in no pair.
+func (c *beatCounts) setInForce(now map[[2]string]bool, targets map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	gone := map[[2]string]bool{}
+	for pair := range c.inForce {
+		if !now[pair] {
+			gone[pair] = true
+		}
+	}
+	c.gone, c.inForce = gone, now
 	for key := range c.beats {
 		if gone[[2]string{key.heartbeat, key.target}] {
 			delete(c.beats, key)
 		}
 	}
-	// A target in no pair in force is in no series left.
 	for target := range c.durations {
 		if !targets[target] {
 			delete(c.durations, target)

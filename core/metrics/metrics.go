@@ -44,12 +44,6 @@ type Metrics struct {
 	beats      *beatCounts
 	reloads    *prometheus.CounterVec
 	lastReload prometheus.Gauge
-
-	// Under beats.mu: gone are the (heartbeat, target) pairs the last
-	// reload removed, whose beats still in flight must not bring their
-	// series back; inForce is the last set of pairs given to InForce.
-	gone    map[[2]string]bool
-	inForce map[[2]string]bool
 }
 
 // New returns Metrics registered in a registry of their own.
@@ -88,11 +82,6 @@ func (m *Metrics) Outcome(o dispatch.Outcome) {
 		key.result, key.reason = "failed", o.Kind()
 	default:
 		key.result = "delivered"
-	}
-	m.beats.mu.Lock()
-	defer m.beats.mu.Unlock()
-	if len(m.gone) > 0 && m.gone[[2]string{o.Heartbeat, o.Target}] {
-		return
 	}
 	m.beats.count(key, !o.Skipped, o.Duration.Seconds())
 }

@@ -70,14 +70,5 @@ func (m *Metrics) InForce(heartbeats map[string][]string) {
 			targets[t] = true
 		}
 	}
-	m.beats.mu.Lock()
-	defer m.beats.mu.Unlock()
-	gone := map[[2]string]bool{}
-	for pair := range m.inForce {
-		if !now[pair] {
-			gone[pair] = true
-		}
-	}
-	m.gone, m.inForce = gone, now
-	m.beats.drop(gone, targets)
+	m.beats.setInForce(now, targets)
 }

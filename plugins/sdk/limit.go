@@ -23,9 +23,9 @@ import (
 //
 // Keys are compared with ==; two instances that share a bound must
 // return equal keys. A key that cannot be compared (a slice, a map) gives
-// the beat no bound, and is logged once. BeatLimit must not block. A Beat still running when
-// its context ends gives its place under the bound up then, so that one
-// that overruns its context holds up no other beat.
+// the beat no bound, and is logged once. BeatLimit must not block. A Beat
+// still running when its context ends gives its place under the bound up
+// then, so that one that overruns its context holds up no other beat.
 type Limited interface {
 	BeatLimit(b Beat) (key any, n int)
 }
