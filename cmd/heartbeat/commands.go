@@ -29,6 +29,21 @@ import (
 // duplicateSignalWindow: signals closer together than this count as one.
 const duplicateSignalWindow = 300 * time.Millisecond
 
+// runOnOneCPU keeps the daemon's Go scheduler to one CPU (GOMAXPROCS=1)
+// unless the GOMAXPROCS environment variable says otherwise. The core's
+// work is a chain of hand-offs (scheduler, stream sender, answer
+// receiver), each short: with several CPUs, every hand-off wakes an idle
+// thread that looks for work and goes back to sleep. On one CPU a beat
+// costs the core about a fifth less at 1,000 heartbeats a second, with
+// no more lateness at 10,000, where the core uses a fifth of a CPU. The
+// plugins, whose HTTP requests do run in parallel, keep every CPU: the
+// variable is not set for them.
+func runOnOneCPU() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
+}
+
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, c, dryRun := runFlags(stderr)
 	if _, err := parseFlags(fs, args); err != nil {
@@ -37,6 +52,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *dryRun {
 		return runDryRun(ctx, c, stdout, stderr)
 	}
+	runOnOneCPU()
 	logger, err := c.logger(stderr)
 	if err != nil {
 		printError(stderr, err)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -250,5 +251,69 @@ heartbeats:
 	}
 	if regexp.MustCompile(`from-file-0123456789abcdef`).MatchString(stdout + stderr) {
 		t.Errorf("output shows the secret:\n%s%s", stdout, stderr)
+	}
+}
+
+// The core runs on one CPU unless GOMAXPROCS says otherwise; its plugins
+// are not told to.
+func TestCoreGOMAXPROCS(t *testing.T) {
+	bins := buildBinaries(t)
+	for _, tc := range []struct {
+		name, env string
+		want      float64
+	}{
+		{"unset: one CPU", "", 1},
+		{"set by the user", "GOMAXPROCS=2", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := freeAddr(t)
+			cfg := writeConfig(t, fmt.Sprintf(`
+listen: %s
+targets:
+  console: { plugin: log }
+heartbeats:
+  - { name: svc, frequency: every 1 hour, targets: [console] }
+`, addr))
+			cmd := exec.Command(bins.core, "run", "--plugin-dir", bins.pluginDir, "--config", cfg)
+			for _, kv := range os.Environ() {
+				if !strings.HasPrefix(kv, "GOMAXPROCS=") {
+					cmd.Env = append(cmd.Env, kv)
+				}
+			}
+			if tc.env != "" {
+				cmd.Env = append(cmd.Env, tc.env)
+			}
+			out := &syncBuffer{}
+			cmd.Stdout, cmd.Stderr = out, out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				_ = cmd.Process.Signal(syscall.SIGTERM)
+				_ = cmd.Wait()
+				if t.Failed() {
+					t.Logf("daemon output:\n%s", out.String())
+				}
+			}()
+			var body string
+			waitFor(t, 20*time.Second, "/metrics to answer", func() bool {
+				code, b := get(t, "http://"+addr+"/metrics")
+				body = b
+				return code == http.StatusOK
+			})
+			if got, found := metricValue(body, "go_sched_gomaxprocs_threads"); !found || got != tc.want {
+				t.Errorf("go_sched_gomaxprocs_threads = %v (found %v), want %v", got, found, tc.want)
+			}
+			for _, pid := range pluginProcesses(t, bins.pluginDir) {
+				environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+				if err != nil {
+					continue // not Linux, or gone
+				}
+				has := strings.Contains("\x00"+string(environ), "\x00GOMAXPROCS=")
+				if has != (tc.env != "") {
+					t.Errorf("plugin %d has GOMAXPROCS in its environment: %v, want %v", pid, has, tc.env != "")
+				}
+			}
+		})
 	}
 }
