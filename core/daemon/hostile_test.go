@@ -24,7 +24,7 @@ const failsafe = 30 * time.Second
 
 // hostileDir builds the log plugin and the hostile test plugin of
 // cmd/heartbeat/testdata into a new plugin directory.
-func hostileDir(t *testing.T) string {
+func hostileDir(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs plugin binaries")
@@ -45,7 +45,7 @@ func hostileDir(t *testing.T) string {
 	return dir
 }
 
-func parseConfig(t *testing.T, yaml string) *config.Config {
+func parseConfig(t testing.TB, yaml string) *config.Config {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "heartbeat.yaml")
 	cfg, err := config.Parse(path, []byte(yaml), config.Options{})

@@ -115,7 +115,7 @@ func (s *countingStream) RecvMsg(m any) error {
 
 // dialStream serves impl over an in-memory listener and returns a client
 // of it and a function that stops the server.
-func dialStream(t *testing.T, impl targetv1.TargetServiceServer, opts ...grpc.ServerOption) (Client, func()) {
+func dialStream(t testing.TB, impl targetv1.TargetServiceServer, opts ...grpc.ServerOption) (Client, func()) {
 	t.Helper()
 	ln := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer(opts...)
@@ -134,7 +134,7 @@ func dialStream(t *testing.T, impl targetv1.TargetServiceServer, opts ...grpc.Se
 	return NewClient(targetv1.NewTargetServiceClient(conn)), srv.Stop
 }
 
-func configureAll(t *testing.T, c Client, names ...string) {
+func configureAll(t testing.TB, c Client, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, err := c.Configure(context.Background(), n, []byte("{}")); err != nil {
