@@ -57,8 +57,8 @@ func (c *grpcClient) Configure(ctx context.Context, instance string, settingsJSO
 }
 
 func (c *grpcClient) Beat(ctx context.Context, instance string, b Beat) (Result, error) {
-	req := beatToProto(instance, b)
-	return c.streams.beat(ctx, req, func() (Result, error) { return c.unaryBeat(ctx, req) })
+	m := newBeatMessages(instance, b)
+	return c.streams.beat(ctx, m, func() (Result, error) { return c.unaryBeat(ctx, &m.req) })
 }
 
 func (c *grpcClient) unaryBeat(ctx context.Context, req *targetv1.BeatRequest) (Result, error) {
@@ -108,5 +108,5 @@ type BeatStarter interface {
 
 // StartBeat implements BeatStarter.
 func (c *grpcClient) StartBeat(instance string, b Beat, deadline time.Time, done func(Result, error)) (cut func(), ok bool) {
-	return c.streams.start(beatToProto(instance, b), deadline, done)
+	return c.streams.start(newBeatMessages(instance, b), deadline, done)
 }

@@ -1,7 +1,6 @@
 package sdk
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	targetv1 "github.com/seed-e9b80cf6/heartbeat/plugins/sdk/proto/heartbeat/target/v1"
 )
@@ -58,8 +56,8 @@ func newBeatStreams(rpc targetv1.TargetServiceClient) *beatStreams {
 // errUnsupported tells a waiting beat that the plugin has no Beats stream.
 var errUnsupported = errors.New("the plugin does not implement the beat stream")
 
-// beat delivers req; unary is the fallback for plugins without the stream.
-func (c *beatStreams) beat(ctx context.Context, req *targetv1.BeatRequest, unary func() (Result, error)) (Result, error) {
+// beat delivers m; unary is the fallback for plugins without the stream.
+func (c *beatStreams) beat(ctx context.Context, m *beatMessages, unary func() (Result, error)) (Result, error) {
 	select {
 	case c.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -71,7 +69,7 @@ func (c *beatStreams) beat(ctx context.Context, req *targetv1.BeatRequest, unary
 		return unary()
 	}
 	answer := make(chan streamAnswer, 1)
-	id, err := s.submit(req, timeoutOf(ctx), time.Time{}, func(a streamAnswer) { answer <- a })
+	id, err := s.submit(m, timeoutOf(ctx), time.Time{}, func(a streamAnswer) { answer <- a })
 	switch {
 	case errors.Is(err, errUnsupported):
 		// The stream broke between current and submit: the plugin has none.
@@ -91,13 +89,13 @@ func (c *beatStreams) beat(ctx context.Context, req *targetv1.BeatRequest, unary
 	}
 }
 
-// start sends req over the stream when one is open and has answered
+// start sends m over the stream when one is open and has answered
 // before, and returns at once; done gets the answer exactly once, from the
 // stream's receiving goroutine, the deadline's timer or cut. false when
 // the beat cannot go that way now (no stream yet, a broken one, a plugin
 // without it, too many beats in flight): nothing was sent and done is
 // never called.
-func (c *beatStreams) start(req *targetv1.BeatRequest, deadline time.Time, done func(Result, error)) (cut func(), ok bool) {
+func (c *beatStreams) start(m *beatMessages, deadline time.Time, done func(Result, error)) (cut func(), ok bool) {
 	if !c.answered.Load() {
 		return nil, false
 	}
@@ -112,7 +110,7 @@ func (c *beatStreams) start(req *targetv1.BeatRequest, deadline time.Time, done 
 	default:
 		return nil, false
 	}
-	id, err := s.submit(req, max(time.Until(deadline), time.Millisecond), deadline, func(a streamAnswer) {
+	id, err := s.submit(m, max(time.Until(deadline), time.Millisecond), deadline, func(a streamAnswer) {
 		<-c.slots
 		done(a.result())
 	})
@@ -218,14 +216,14 @@ func (s *beatStream) broken() bool {
 	return s.err != nil
 }
 
-// submit queues req, telling the plugin it has timeout (none when 0), and
+// submit queues m, telling the plugin it has timeout (none when 0), and
 // returns its id; answer gets what becomes of it, once. With a deadline
 // the stream itself gives up on the beat then. The error is why the
 // stream broke: nothing was queued and answer is never called.
-func (s *beatStream) submit(req *targetv1.BeatRequest, timeout time.Duration, deadline time.Time, answer func(streamAnswer)) (uint64, error) {
-	sb := &targetv1.StreamedBeat{Beat: req}
+func (s *beatStream) submit(m *beatMessages, timeout time.Duration, deadline time.Time, answer func(streamAnswer)) (uint64, error) {
+	sb := &m.streamed
 	if timeout > 0 {
-		sb.Timeout = durationpb.New(timeout)
+		m.setTimeout(timeout)
 	}
 	s.mu.Lock()
 	if s.err != nil {
@@ -238,7 +236,7 @@ func (s *beatStream) submit(req *targetv1.BeatRequest, timeout time.Duration, de
 	s.waiting[sb.Id] = answer
 	s.queue = append(s.queue, sb)
 	if !deadline.IsZero() {
-		heap.Push(&s.expiries, expiring{at: deadline, id: sb.Id})
+		s.expiries.push(expiring{at: deadline, id: sb.Id})
 		if s.expiries[0].id == sb.Id {
 			s.expiry.Reset(time.Until(deadline) + expirySlack)
 		}
@@ -255,7 +253,7 @@ func (s *beatStream) expire() {
 	var expired []func(streamAnswer)
 	s.mu.Lock()
 	for len(s.expiries) > 0 && !s.expiries[0].at.After(now) {
-		e := heap.Pop(&s.expiries).(expiring)
+		e := s.expiries.pop()
 		if answer, ok := s.waiting[e.id]; ok && s.err == nil {
 			delete(s.waiting, e.id)
 			s.cancels = append(s.cancels, e.id)
@@ -298,17 +296,46 @@ type expiring struct {
 	id uint64
 }
 
+// expiryHeap is a min-heap by deadline. Its own push and pop, rather than
+// container/heap's, spare each beat the boxing of its entry.
 type expiryHeap []expiring
 
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiring)) }
-func (h *expiryHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+func (h *expiryHeap) push(e expiring) {
+	*h = append(*h, e)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !q[i].at.Before(q[parent].at) {
+			break
+		}
+		q[i], q[parent] = q[parent], q[i]
+		i = parent
+	}
+}
+
+// pop removes and returns the earliest; h must not be empty.
+func (h *expiryHeap) pop() expiring {
+	q := *h
+	top := q[0]
+	last := len(q) - 1
+	q[0] = q[last]
+	q = q[:last]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < len(q) && q[l].at.Before(q[least].at) {
+			least = l
+		}
+		if r < len(q) && q[r].at.Before(q[least].at) {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		q[i], q[least] = q[least], q[i]
+		i = least
+	}
+	*h = q
+	return top
 }
 
 // abandon forgets a beat whose caller gave up, and tells the plugin.
