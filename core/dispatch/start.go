@@ -30,17 +30,40 @@ func (d *Dispatcher) Start(ctx context.Context, b sdk.Beat, targets []Target, de
 		d.deliverAsync(ctx, b, targets, deadline, done)
 		return
 	}
-	out := make([]Outcome, len(targets))
-	var left atomic.Int32
-	left.Store(int32(len(targets)))
+	g := &beatGroup{d: d, done: done}
+	g.out = g.one[:]
+	if len(targets) > 1 {
+		g.out = make([]Outcome, len(targets))
+	}
+	g.left.Store(int32(len(targets)))
 	for i, t := range targets {
-		d.startOne(ctx, b, t, deadline, func(o Outcome) {
-			d.report(o)
-			out[i] = o
-			if left.Add(-1) == 0 {
-				done(out)
-			}
-		})
+		dl := &g.first
+		if i > 0 {
+			dl = &delivery{}
+		}
+		d.startOne(ctx, b, t, deadline, g, i, dl)
+	}
+}
+
+// beatGroup is one beat on its way to its targets: their outcomes, in
+// the order given, and how many are still to come. A beat usually has one
+// target; its outcome and delivery are then part of the group, which is
+// all a beat's delivery allocates here.
+type beatGroup struct {
+	d     *Dispatcher
+	done  func([]Outcome)
+	out   []Outcome
+	one   [1]Outcome
+	left  atomic.Int32
+	first delivery
+}
+
+// finish takes target i's outcome; the last one hands them all to done.
+func (g *beatGroup) finish(i int, o Outcome) {
+	g.d.report(o)
+	g.out[i] = o
+	if g.left.Add(-1) == 0 {
+		g.done(g.out)
 	}
 }
 
@@ -50,19 +73,22 @@ func (d *Dispatcher) deliverAsync(ctx context.Context, b sdk.Beat, targets []Tar
 	go func() { done(d.Deliver(ctx, b, targets, deadline)) }()
 }
 
-// startOne begins delivering b to t; finish gets the outcome once.
-func (d *Dispatcher) startOne(ctx context.Context, b sdk.Beat, t Target, deadline time.Time, finish func(Outcome)) {
+// startOne begins delivering b to t, as dl, target i of g; g gets the
+// outcome once.
+func (d *Dispatcher) startOne(ctx context.Context, b sdk.Beat, t Target, deadline time.Time, g *beatGroup, i int, dl *delivery) {
 	o := Outcome{Heartbeat: b.Heartbeat, Target: t.Name, Signal: b.Signal}
 	if info, ok := d.deliverer.Info(t.instance()); ok && !info.Supports(b.Signal) {
 		o.Skipped = true
-		finish(o)
+		g.finish(i, o)
 		return
 	}
 	start := time.Now()
 	if least := start.Add(minFirstWindow); deadline.Before(least) {
 		deadline = least
 	}
-	dl := &delivery{d: d, ctx: ctx, b: b, t: t, instance: t.instance(), start: start, deadline: deadline, backoff: t.Policy.Backoff, o: o, finish: finish}
+	dl.d, dl.ctx, dl.b, dl.t, dl.instance = d, ctx, b, t, t.instance()
+	dl.start, dl.deadline, dl.backoff, dl.o = start, deadline, t.Policy.Backoff, o
+	dl.group, dl.index = g, i
 	d.live.add(dl)
 	dl.attempt()
 }
@@ -76,7 +102,9 @@ type delivery struct {
 	instance string
 	start    time.Time
 	deadline time.Time
-	finish   func(Outcome)
+	// group gets the outcome, as its target index.
+	group *beatGroup
+	index int
 	// watched, watchPrev and watchNext are the dispatcher's watcher's,
 	// guarded by its lock: dl is on the list of deliveries cut when ctx
 	// ends.
@@ -205,5 +233,5 @@ func (dl *delivery) end() {
 	dl.mu.Unlock()
 	dl.d.live.remove(dl)
 	o.Duration = time.Since(dl.start)
-	dl.finish(o)
+	dl.group.finish(dl.index, o)
 }
