@@ -151,6 +151,12 @@ func bench(duration, settle time.Duration, jsonOut string, keep bool, out io.Wri
 	if err := build.Package(sleeperBin, "./bench/idle/sleeper"); err != nil {
 		return err
 	}
+	// The heartbeat beats at every whole hour: a window across one
+	// measures that beat, not the rest.
+	if wait := untilClearOfTheHour(time.Now(), settle+duration+startupAllowance); wait > 0 {
+		fmt.Fprintf(out, "bench/idle: waiting %s for the top of the hour to pass (the heartbeat beats then)\n", wait.Round(time.Second))
+		time.Sleep(wait)
+	}
 	rec, err := receiver.Start(1, 4)
 	if err != nil {
 		return err
@@ -270,3 +276,25 @@ func printReport(out io.Writer, rep Report) error {
 }
 
 func mb(kb int64) float64 { return float64(kb) / 1024 }
+
+// startupAllowance is the time allowed for the daemon's start-up beat.
+const startupAllowance = time.Minute
+
+// untilClearOfTheHour is how long to wait from now so that a run of need
+// crosses no top of an hour, in UTC or in now's zone (whichever the
+// schedule is read in); 0 when it crosses none anyway, or when need is an
+// hour or more and nothing can keep it clear.
+func untilClearOfTheHour(now time.Time, need time.Duration) time.Duration {
+	if need >= time.Hour {
+		return 0
+	}
+	var wait time.Duration
+	for _, t := range []time.Time{now.UTC(), now} {
+		start := t.Add(wait)
+		next := time.Date(start.Year(), start.Month(), start.Day(), start.Hour(), 0, 0, 0, start.Location()).Add(time.Hour)
+		if !start.Add(need).Before(next) {
+			wait = next.Sub(t) + 2*time.Second
+		}
+	}
+	return wait
+}
