@@ -86,14 +86,16 @@ type InForceObserver interface {
 	InForce(heartbeats map[string][]string)
 }
 
-// configured tells the recorder and the observer the config in force.
+// configured tells the recorder, the dispatcher and the observer the
+// config in force.
 func (d *Daemon) configured(st *state) {
 	d.recorder.Configure(statusSpecs(st))
+	in := make(map[string][]string, len(st.cfg.Heartbeats))
+	for _, hb := range st.cfg.Heartbeats {
+		in[hb.Name] = append([]string(nil), hb.Targets...)
+	}
+	d.dispatcher.KeepPairs(in)
 	if o, ok := d.observer.(InForceObserver); ok {
-		in := make(map[string][]string, len(st.cfg.Heartbeats))
-		for _, hb := range st.cfg.Heartbeats {
-			in[hb.Name] = append([]string(nil), hb.Targets...)
-		}
 		o.InForce(in)
 	}
 }

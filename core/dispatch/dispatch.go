@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -113,6 +114,21 @@ type failing struct {
 	shape    string // err's kind and text with numbers left out
 	count    int
 	loggedAt time.Time // last logged as an error
+}
+
+// KeepPairs forgets what the log said of every (heartbeat, target) pair
+// that is not in inForce (heartbeat -> its targets): after a reload has
+// renamed or removed them, their state would otherwise be held for good.
+// The pairs kept keep their state, so a failure that goes on through a
+// reload is not logged as new.
+func (d *Dispatcher) KeepPairs(inForce map[string][]string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for key := range d.pairs {
+		if !slices.Contains(inForce[key[0]], key[1]) {
+			delete(d.pairs, key)
+		}
+	}
 }
 
 // errorShape is what two errors must share to count as the same: the kind

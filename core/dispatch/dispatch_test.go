@@ -445,3 +445,44 @@ func TestLogStateIsPerHeartbeatAndTarget(t *testing.T) {
 		}
 	}
 }
+
+// A reload forgets the log state of the pairs it removed, and only those.
+func TestKeepPairsForgetsPairsNoLongerInForce(t *testing.T) {
+	f := &fakeDeliverer{beat: func(context.Context, string, sdk.Beat) (sdk.Result, error) {
+		return sdk.Result{}, sdk.NotFound(errors.New("unknown check"))
+	}}
+	log := newLineLog()
+	d := newDispatcher(f, log)
+	deliver := func(hb string, targets ...string) {
+		var ts []Target
+		for _, name := range targets {
+			ts = append(ts, Target{Name: name, Policy: policy})
+		}
+		d.Deliver(context.Background(), sdk.Beat{Heartbeat: hb, Signal: sdk.SignalSuccess}, ts, time.Time{})
+	}
+	deliver("h1", "a", "b")
+	deliver("h2", "a")
+	d.KeepPairs(map[string][]string{"h1": {"a"}, "h3": {"a"}})
+	d.mu.Lock()
+	left := len(d.pairs)
+	d.mu.Unlock()
+	if left != 1 {
+		t.Errorf("%d pairs kept, want 1 (h1/a)", left)
+	}
+	deliver("h1", "a", "b")
+	deliver("h2", "a")
+	for _, tc := range []struct {
+		pair string
+		want int
+	}{
+		{"heartbeat=h1 target=a", 1}, // kept: the same failure is not new
+		{"heartbeat=h1 target=b", 2}, // forgotten: logged again
+		{"heartbeat=h2 target=a", 2},
+	} {
+		t.Run(tc.pair, func(t *testing.T) {
+			if n := log.count("beat not delivered: " + tc.pair); n != tc.want {
+				t.Errorf("%q: %d error lines, want %d:\n%s", tc.pair, n, tc.want, log)
+			}
+		})
+	}
+}
