@@ -116,10 +116,6 @@ func (m *beatMessages) setTimeout(d time.Duration) {
 	m.streamed.Timeout = &m.timeout
 }
 
-func beatToProto(instance string, b Beat) *targetv1.BeatRequest {
-	return &newBeatMessages(instance, b).req
-}
-
 func beatFromProto(r *targetv1.BeatRequest) Beat {
 	b := Beat{
 		Heartbeat: r.GetHeartbeat(),
