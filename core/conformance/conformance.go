@@ -905,10 +905,21 @@ func (s *suite) checkLive() {
 	}
 }
 
+// stdioSettle bounds the wait for what a plugin printed to reach the
+// suite: go-plugin forwards a plugin's stdout over a gRPC stream of its
+// own, which may run behind the calls when the machine is busy.
+const stdioSettle = time.Second
+
 // checkStdoutAndLog looks at everything the plugin printed.
 func (s *suite) checkStdoutAndLog() {
-	_, after, _ := strings.Cut(s.rawStdout.String(), "\n")
-	if out := s.stdout.String() + after; strings.TrimSpace(out) != "" {
+	printed := func() string {
+		_, after, _ := strings.Cut(s.rawStdout.String(), "\n")
+		return strings.TrimSpace(s.stdout.String() + after)
+	}
+	for end := time.Now().Add(stdioSettle); printed() == "" && time.Now().Before(end); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out := printed(); out != "" {
 		s.report(CheckStdout, Fail, "the plugin wrote to stdout after its handshake: %s (stdout belongs to go-plugin; log to stderr)", clip(firstLine(out)))
 	} else {
 		s.report(CheckStdout, Pass, "nothing but the handshake line")
