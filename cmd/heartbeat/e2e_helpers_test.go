@@ -146,7 +146,15 @@ type daemonProcess struct {
 
 func startDaemon(t testing.TB, bins binaries, args ...string) *daemonProcess {
 	t.Helper()
+	return startDaemonEnv(t, bins, nil, args...)
+}
+
+// startDaemonEnv is startDaemon with the environment env (nil: the
+// test's own).
+func startDaemonEnv(t testing.TB, bins binaries, env []string, args ...string) *daemonProcess {
+	t.Helper()
 	cmd := exec.Command(bins.core, append([]string{"run", "--plugin-dir", bins.pluginDir}, args...)...)
+	cmd.Env = env
 	d := &daemonProcess{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = d.stderr, d.stderr
 	if err := cmd.Start(); err != nil {

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -274,27 +273,17 @@ targets:
 heartbeats:
   - { name: svc, frequency: every 1 hour, targets: [console] }
 `, addr))
-			cmd := exec.Command(bins.core, "run", "--plugin-dir", bins.pluginDir, "--config", cfg)
+			var env []string
 			for _, kv := range os.Environ() {
 				if !strings.HasPrefix(kv, "GOMAXPROCS=") {
-					cmd.Env = append(cmd.Env, kv)
+					env = append(env, kv)
 				}
 			}
 			if tc.env != "" {
-				cmd.Env = append(cmd.Env, tc.env)
+				env = append(env, tc.env)
 			}
-			out := &syncBuffer{}
-			cmd.Stdout, cmd.Stderr = out, out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer func() {
-				_ = cmd.Process.Signal(syscall.SIGTERM)
-				_ = cmd.Wait()
-				if t.Failed() {
-					t.Logf("daemon output:\n%s", out.String())
-				}
-			}()
+			d := startDaemonEnv(t, bins, env, "--config", cfg)
+			defer d.stop(t, syscall.SIGTERM)
 			var body string
 			waitFor(t, 20*time.Second, "/metrics to answer", func() bool {
 				code, b := get(t, "http://"+addr+"/metrics")

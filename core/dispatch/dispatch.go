@@ -120,7 +120,8 @@ type failing struct {
 // that is not in inForce (heartbeat -> its targets): after a reload has
 // renamed or removed them, their state would otherwise be held for good.
 // The pairs kept keep their state, so a failure that goes on through a
-// reload is not logged as new.
+// reload is not logged as new. A removed pair's beat still in flight
+// enters it again, until the next reload.
 func (d *Dispatcher) KeepPairs(inForce map[string][]string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
