@@ -5,9 +5,9 @@
 //
 // A function never waits for a free goroutine: when none is idle a new one
 // starts, so one slow function delays no other. At most MaxIdle goroutines
-// stay parked once their work is done; they wait on a channel, so an idle
-// pool costs memory (their stacks) but never wakes the process. The core
-// and the SDK use it for their per-beat goroutines.
+// stay parked once their work is done, each on a channel of its own, so
+// an idle pool costs memory (their stacks) but never wakes the process.
+// The core and the SDK use it for their per-beat goroutines.
 package workpool
 
 import (
@@ -16,65 +16,85 @@ import (
 )
 
 // Pool reuses goroutines. The zero value is not usable: call New.
+//
+// Each parked goroutine waits on a channel of its own, and the last one
+// parked is the first reused. With one channel shared by every parked
+// goroutine (and a select for Close), each hand-over locked the channels
+// that a thousand parked goroutines queued on; the goroutine reused last
+// also has the warmest stack.
 type Pool struct {
-	work    chan func()
-	closed  chan struct{}
-	once    sync.Once
-	idle    atomic.Int64
-	maxIdle int64
+	mu      sync.Mutex
+	idle    []*worker // parked, the most recent last
+	closed  bool
+	maxIdle int
 	started atomic.Int64 // goroutines started, for tests
 }
+
+// worker is a parked goroutine's channel: one function, or closed by
+// Close.
+type worker struct{ work chan func() }
 
 // New returns a pool that keeps at most maxIdle goroutines parked (at
 // least 1).
 func New(maxIdle int) *Pool {
-	return &Pool{work: make(chan func()), closed: make(chan struct{}), maxIdle: int64(max(maxIdle, 1))}
+	return &Pool{maxIdle: max(maxIdle, 1)}
 }
 
 // Go runs f on an idle goroutine of the pool, or on a new one when none is
 // idle. It never blocks.
 func (p *Pool) Go(f func()) {
-	select {
-	case p.work <- f:
-	default:
-		p.started.Add(1)
-		go p.worker(f)
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		w := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		w.work <- f // buffered, and empty while parked: never blocks
+		return
 	}
+	p.mu.Unlock()
+	p.started.Add(1)
+	go p.run(&worker{work: make(chan func(), 1)}, f)
 }
 
 // Close ends the parked goroutines, and those that park later. Go still
 // works after Close, each function on a goroutine of its own.
-func (p *Pool) Close() { p.once.Do(func() { close(p.closed) }) }
-
-// Idle is the number of goroutines parked, waiting for work.
-func (p *Pool) Idle() int { return int(p.idle.Load()) }
-
-func (p *Pool) worker(f func()) {
-	for {
-		f()
-		f = nil // let f's captures be collected while parked
-		if !p.park() {
-			return
-		}
-		select {
-		case f = <-p.work:
-			p.idle.Add(-1)
-		case <-p.closed:
-			p.idle.Add(-1)
-			return
-		}
+func (p *Pool) Close() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle, p.closed = nil, true
+	p.mu.Unlock()
+	for _, w := range idle {
+		close(w.work)
 	}
 }
 
-// park counts the caller idle; false when maxIdle are idle already.
-func (p *Pool) park() bool {
-	for {
-		n := p.idle.Load()
-		if n >= p.maxIdle {
-			return false
+// Idle is the number of goroutines parked, waiting for work.
+func (p *Pool) Idle() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.idle)
+}
+
+func (p *Pool) run(w *worker, f func()) {
+	for f != nil {
+		f()
+		f = nil // let f's captures be collected while parked
+		if !p.park(w) {
+			return
 		}
-		if p.idle.CompareAndSwap(n, n+1) {
-			return true
-		}
+		f = <-w.work // nil once Close closed it
 	}
+}
+
+// park puts w on the idle list; false when maxIdle are idle already, or
+// the pool is closed.
+func (p *Pool) park(w *worker) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || len(p.idle) >= p.maxIdle {
+		return false
+	}
+	p.idle = append(p.idle, w)
+	return true
 }
