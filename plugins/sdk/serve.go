@@ -43,9 +43,12 @@ func serve(t Target, args []string, stderr io.Writer) int {
 	exitWhenOrphaned(logger, os.Getppid())
 	go exitOnTerminate(logger)
 	// Once, when the handshake and the first Configure calls are over.
-	time.AfterFunc(memtrim.AfterStartup, func() { _, _ = memtrim.ShedStartupPages() })
-	// Thousands of instances make a large live heap; keep its garbage to
-	// a quarter of it.
+	time.AfterFunc(memtrim.AfterStartup, func() {
+		memtrim.FreeStartupHeap()
+		_, _ = memtrim.ShedStartupPages()
+	})
+	// Garbage between collections: 16 MB while the heap is small, a
+	// quarter of it once thousands of instances make it large.
 	heapgoal.Start()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  handshake,

@@ -1,22 +1,31 @@
-// Package heapgoal keeps the heap of a long-running heartbeat process
-// close to what it holds live, once that is large.
+// Package heapgoal sets how much garbage a long-running heartbeat process
+// lets pile up between two collections: Floor while its live heap is
+// small, a quarter of the live heap once that is large.
 //
 // Go's collector lets the heap grow to twice the live heap before it
-// collects again (GOGC=100). For a process holding little that is a few
-// MB; for a daemon keeping the state of ten thousand heartbeats it is
-// over a hundred MB of garbage, resident, for nothing. Start lowers the
-// collector's target as the live heap grows, so that the headroom stays
-// at least Floor but no more than a quarter of the live heap once the
-// live heap passes 4×Floor:
+// collects again (GOGC=100). For a daemon keeping the state of ten
+// thousand heartbeats that is over a hundred MB of garbage, resident, for
+// nothing. For a process holding a few MB it is a collection every few MB
+// allocated: at a thousand beats a second, a collection every two or
+// three seconds, each marking every goroutine's stack, which cost the
+// plugin about a tenth of its CPU. Start sets GOGC after every collection
+// so that the headroom is Floor until the live heap passes 4×Floor, and a
+// quarter of the live heap from there:
 //
 //	live heap   headroom   GOGC
-//	≤ 16 MB     = live     100 (Go's default)
+//	≤ 4 MB      to 16 MB   400 (Go's least heap goal, 4 MB, scaled: Floor)
+//	8 MB        16 MB      200
+//	16 MB       16 MB      100 (Go's default)
 //	32 MB       16 MB       50
 //	≥ 64 MB     live/4      25
 //
-// The cost is more frequent collections in a large process, each of which
-// marks the live heap: CPU traded for memory only where memory is large.
-// A process whose user set GOGC keeps the user's setting.
+// Memory is traded for CPU where memory is small, and CPU for memory
+// where it is large: a process never holds more than Floor, or a quarter
+// of its live heap, of garbage. A process at rest allocates next to
+// nothing, so its heap stays where its last collection left it; the
+// garbage of start-up goes with the collection made once start-up is
+// over (see memtrim). A process whose user set GOGC keeps the user's
+// setting.
 package heapgoal
 
 import (
@@ -28,21 +37,23 @@ import (
 )
 
 const (
-	// Floor is the least headroom: a heap whose live part is up to Floor
-	// may double, as Go's default lets it.
+	// Floor is the headroom of a live heap up to 4×Floor.
 	Floor = 16 << 20
 	// MinPercent is the least GOGC set: a quarter of the live heap.
 	MinPercent = 25
-	// defaultPercent is Go's GOGC, never exceeded.
+	// MaxPercent is the most GOGC set. Go scales its least heap goal,
+	// 4 MB, by GOGC: at MaxPercent that is Floor, not more.
+	MaxPercent = 400
+	// defaultPercent is Go's GOGC, set back by stop.
 	defaultPercent = 100
 )
 
 // Percent is the GOGC for a live heap of live bytes.
 func Percent(live uint64) int {
-	if live <= Floor {
-		return defaultPercent
+	if live == 0 {
+		return MaxPercent
 	}
-	return max(MinPercent, int(uint64(Floor)*100/live))
+	return int(min(MaxPercent, max(MinPercent, uint64(Floor)*100/live)))
 }
 
 // tuner sets GOGC after each collection, from a cleanup that runs once

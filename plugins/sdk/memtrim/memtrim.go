@@ -10,9 +10,19 @@
 // and stays; the rest no longer counts against the process.
 package memtrim
 
-import "time"
+import (
+	"runtime/debug"
+	"time"
+)
 
 // AfterStartup is when, after a process starts, its start-up is surely
 // over (config read, plugins started and configured, the start-up beat
 // sent) and ShedStartupPages is worth calling: once, not periodically.
 const AfterStartup = 15 * time.Second
+
+// FreeStartupHeap collects the garbage start-up left and gives the freed
+// heap back to the system: once, after AfterStartup. A process at rest
+// allocates too little to collect on its own, and heapgoal lets a small
+// heap hold Floor of garbage, so without this what start-up dropped would
+// stay resident for good.
+func FreeStartupHeap() { debug.FreeOSMemory() }
