@@ -28,6 +28,7 @@ type Pool struct {
 	closed  bool
 	maxIdle int
 	started atomic.Int64 // goroutines started, for tests
+	ended   atomic.Int64 // goroutines ended, for tests
 }
 
 // worker is a parked goroutine's channel: one function, or closed by
@@ -77,6 +78,7 @@ func (p *Pool) Idle() int {
 }
 
 func (p *Pool) run(w *worker, f func()) {
+	defer p.ended.Add(1)
 	for f != nil {
 		f()
 		f = nil // let f's captures be collected while parked

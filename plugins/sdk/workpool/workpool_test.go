@@ -102,9 +102,9 @@ func TestPoolCloseEndsIdleGoroutines(t *testing.T) {
 	waitIdle(t, p)
 	p.Close()
 	deadline := time.Now().Add(30 * time.Second)
-	for p.Idle() != 0 {
+	for p.Idle() != 0 || p.ended.Load() != p.started.Load() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines still parked 30s after Close", p.Idle())
+			t.Fatalf("%d goroutines parked, %d of %d ended, 30s after Close", p.Idle(), p.ended.Load(), p.started.Load())
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
