@@ -129,8 +129,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// Once start-up is over, its garbage and its code need not stay
 	// resident (memtrim).
 	shed := time.AfterFunc(memtrim.AfterStartup, func() {
-		memtrim.FreeStartupHeap()
-		if n, err := memtrim.ShedStartupPages(); err != nil {
+		if n, err := memtrim.TrimStartup(); err != nil {
 			logger.Debug("start-up pages not released", "error", err.Error())
 		} else {
 			logger.Debug("start-up pages released", "mapped_bytes", n)

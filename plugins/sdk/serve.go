@@ -43,10 +43,7 @@ func serve(t Target, args []string, stderr io.Writer) int {
 	exitWhenOrphaned(logger, os.Getppid())
 	go exitOnTerminate(logger)
 	// Once, when the handshake and the first Configure calls are over.
-	time.AfterFunc(memtrim.AfterStartup, func() {
-		memtrim.FreeStartupHeap()
-		_, _ = memtrim.ShedStartupPages()
-	})
+	time.AfterFunc(memtrim.AfterStartup, func() { _, _ = memtrim.TrimStartup() })
 	// Garbage between collections: 16 MB while the heap is small, a
 	// quarter of it once thousands of instances make it large.
 	heapgoal.Start()

@@ -17,12 +17,15 @@ import (
 
 // AfterStartup is when, after a process starts, its start-up is surely
 // over (config read, plugins started and configured, the start-up beat
-// sent) and ShedStartupPages is worth calling: once, not periodically.
+// sent) and TrimStartup is worth calling: once, not periodically.
 const AfterStartup = 15 * time.Second
 
-// FreeStartupHeap collects the garbage start-up left and gives the freed
-// heap back to the system: once, after AfterStartup. A process at rest
-// allocates too little to collect on its own, and heapgoal lets a small
-// heap hold Floor of garbage, so without this what start-up dropped would
-// stay resident for good.
-func FreeStartupHeap() { debug.FreeOSMemory() }
+// TrimStartup gives back what start-up left, once, after AfterStartup:
+// it collects the garbage and returns the freed heap to the system (a
+// process at rest allocates too little to collect on its own, and
+// heapgoal lets a small heap hold Floor of garbage), then sheds the
+// start-up pages (ShedStartupPages, whose figures it reports).
+func TrimStartup() (int64, error) {
+	debug.FreeOSMemory()
+	return ShedStartupPages()
+}

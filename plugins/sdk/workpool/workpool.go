@@ -23,17 +23,15 @@ import (
 // that a thousand parked goroutines queued on; the goroutine reused last
 // also has the warmest stack.
 type Pool struct {
-	mu      sync.Mutex
-	idle    []*worker // parked, the most recent last
+	mu sync.Mutex
+	// idle are the parked goroutines' channels, the most recent last:
+	// each takes one function, or is closed by Close.
+	idle    []chan func()
 	closed  bool
 	maxIdle int
 	started atomic.Int64 // goroutines started, for tests
 	ended   atomic.Int64 // goroutines ended, for tests
 }
-
-// worker is a parked goroutine's channel: one function, or closed by
-// Close.
-type worker struct{ work chan func() }
 
 // New returns a pool that keeps at most maxIdle goroutines parked (at
 // least 1).
@@ -46,16 +44,16 @@ func New(maxIdle int) *Pool {
 func (p *Pool) Go(f func()) {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
-		w := p.idle[n-1]
+		work := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		w.work <- f // buffered, and empty while parked: never blocks
+		work <- f // buffered, and empty while parked: never blocks
 		return
 	}
 	p.mu.Unlock()
 	p.started.Add(1)
-	go p.run(&worker{work: make(chan func(), 1)}, f)
+	go p.run(make(chan func(), 1), f)
 }
 
 // Close ends the parked goroutines, and those that park later. Go still
@@ -65,8 +63,8 @@ func (p *Pool) Close() {
 	idle := p.idle
 	p.idle, p.closed = nil, true
 	p.mu.Unlock()
-	for _, w := range idle {
-		close(w.work)
+	for _, work := range idle {
+		close(work)
 	}
 }
 
@@ -77,26 +75,26 @@ func (p *Pool) Idle() int {
 	return len(p.idle)
 }
 
-func (p *Pool) run(w *worker, f func()) {
+func (p *Pool) run(work chan func(), f func()) {
 	defer p.ended.Add(1)
 	for f != nil {
 		f()
 		f = nil // let f's captures be collected while parked
-		if !p.park(w) {
+		if !p.park(work) {
 			return
 		}
-		f = <-w.work // nil once Close closed it
+		f = <-work // nil once Close closed it
 	}
 }
 
-// park puts w on the idle list; false when maxIdle are idle already, or
+// park puts work on the idle list; false when maxIdle are idle already, or
 // the pool is closed.
-func (p *Pool) park(w *worker) bool {
+func (p *Pool) park(work chan func()) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed || len(p.idle) >= p.maxIdle {
 		return false
 	}
-	p.idle = append(p.idle, w)
+	p.idle = append(p.idle, work)
 	return true
 }
